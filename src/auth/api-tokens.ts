@@ -1,0 +1,50 @@
+/**
+ * API tokens: `up_<random>` strings shown once; the database keeps their sha256.
+ *
+ * @example
+ *   const { token } = await createApiToken(database, { userId: 1, name: 'ci', scope: 'write' })
+ */
+import { and, eq, isNull } from 'drizzle-orm'
+import type { Database, Tables } from '../db/client.ts'
+import { randomToken, sha256Hex } from '../lib/crypto.ts'
+
+export type ApiToken = Tables['apiTokens']['$inferSelect']
+
+export async function createApiToken(
+  database: Database,
+  input: { userId: number; name: string; scope: ApiToken['scope']; expiresAt?: Date | null },
+): Promise<{ token: string; row: ApiToken }> {
+  const { db, t } = database
+  const token = `up_${randomToken(24)}`
+  const [row] = await db
+    .insert(t.apiTokens)
+    .values({
+      userId: input.userId,
+      name: input.name,
+      tokenHash: sha256Hex(token),
+      scope: input.scope,
+      expiresAt: input.expiresAt ?? null,
+    })
+    .returning()
+  return { token, row: row! }
+}
+
+/** The usable token for a bearer value, or null (unknown, revoked, expired). */
+export async function findApiToken(
+  database: Database,
+  token: string,
+  now = new Date(),
+): Promise<ApiToken | null> {
+  if (!/^up_[A-Za-z0-9_-]{20,64}$/.test(token)) return null
+  const { db, t } = database
+  const [row] = await db
+    .select()
+    .from(t.apiTokens)
+    .where(and(eq(t.apiTokens.tokenHash, sha256Hex(token)), isNull(t.apiTokens.revokedAt)))
+    .limit(1)
+  if (!row || (row.expiresAt && row.expiresAt <= now)) return null
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
+    await db.update(t.apiTokens).set({ lastUsedAt: now }).where(eq(t.apiTokens.id, row.id))
+  }
+  return row
+}

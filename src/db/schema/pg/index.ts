@@ -1,0 +1,7 @@
+export * from './api-tokens.ts'
+export * from './audit-log.ts'
+export * from './jobs.ts'
+export * from './servers.ts'
+export * from './sessions.ts'
+export * from './settings.ts'
+export * from './users.ts'
