@@ -10,6 +10,7 @@ import { issueSetupToken } from './auth/setup.ts'
 import type { Config } from './config.ts'
 import { DatabaseError, openDatabase } from './db/client.ts'
 import type { Deps } from './deps.ts'
+import { createEventBus } from './lib/events.ts'
 import type { Log } from './lib/log.ts'
 import { resourceDir } from './lib/resources.ts'
 
@@ -33,7 +34,8 @@ export async function openDeps(config: Config, log: Log): Promise<Deps> {
     throw new StartError(`database migration failed: ${(err as Error).message.split('\n')[0]}`)
   }
   await ensureLocalServer(database)
-  return { config, database, log, startedAt: new Date(), onClose: [] }
+  const events = await createEventBus(database.pg, log)
+  return { config, database, log, events, startedAt: new Date(), onClose: [() => events.close()] }
 }
 
 export function redactUrl(url: string): string {

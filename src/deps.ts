@@ -4,12 +4,15 @@
  */
 import type { Config } from './config.ts'
 import type { Database } from './db/client.ts'
+import type { EventBus } from './lib/events.ts'
 import type { Log } from './lib/log.ts'
 
 export type Deps = {
   config: Config
   database: Database
   log: Log
+  /** In-process pub/sub, crossing processes through LISTEN/NOTIFY on PostgreSQL. */
+  events: EventBus
   startedAt: Date
   /** Hooks run when the server stops (job runner, collectors, listeners). */
   onClose: Array<() => Promise<void> | void>
