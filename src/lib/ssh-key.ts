@@ -21,7 +21,7 @@ const KEY = 'ssh_key'
 
 type Stored = { publicKey: string; sealedPrivateKey: string }
 
-let pending: Promise<{ publicKey: string; privateKey: string }> | null = null
+const pending = new WeakMap<Deps, Promise<{ publicKey: string; privateKey: string }>>()
 
 async function load(deps: Deps): Promise<{ publicKey: string; privateKey: string }> {
   const { db, t } = deps.database
@@ -56,16 +56,15 @@ async function load(deps: Deps): Promise<{ publicKey: string; privateKey: string
   }
 }
 
-/** The panel's key pair, generated on first use. */
+/** The panel's key pair, generated on first use (once per panel, even when asked concurrently). */
 export function panelSshKey(deps: Deps): Promise<{ publicKey: string; privateKey: string }> {
-  pending ??= load(deps).catch((err) => {
-    pending = null
-    throw err
-  })
-  return pending
-}
-
-/** Forget the cached key (tests open several panels in one process). */
-export function forgetPanelSshKey(): void {
-  pending = null
+  let key = pending.get(deps)
+  if (!key) {
+    key = load(deps).catch((err) => {
+      pending.delete(deps)
+      throw err
+    })
+    pending.set(deps, key)
+  }
+  return key
 }
