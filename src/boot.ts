@@ -56,6 +56,8 @@ export async function closeDeps(deps: Deps): Promise<void> {
 /** Starts the HTTP server; a port in use or a refused address is a StartError. */
 export async function serve(deps: Deps) {
   const { config, log } = deps
+  // ansible-playbook cannot read the binary's embedded files: give jobs a real folder before the first one.
+  const playbooks = await resourceDir('ansible', config.dataDir)
   const app = createApp(deps)
   let server: ReturnType<typeof Bun.serve>
   try {
@@ -83,6 +85,7 @@ export async function serve(deps: Deps) {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`,
     public: config.publicUrl,
     database: config.database.dialect,
+    playbooks,
   })
   if ((await countUsers(deps.database)) === 0) {
     const token = await issueSetupToken(deps.database)

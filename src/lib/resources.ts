@@ -24,15 +24,21 @@ export const isCompiled = () => embedded !== null
 
 export const checkoutRoot = resolve(import.meta.dir, '../..')
 
-/** A file of the panel's own (e.g. 'static/app.css'), or null when it is not there. */
-export function resourceFile(rel: string): ReturnType<typeof Bun.file> | null {
+/**
+ * The path of a file of the panel's own (e.g. 'static/app.css') that Bun.file and
+ * readFileSync can open (an embedded /$bunfs path when compiled), or null.
+ */
+export function resourcePath(rel: string): string | null {
   if (rel.includes('..') || rel.includes('\0')) return null
-  if (embedded) {
-    const path = embedded[rel]
-    return path ? Bun.file(path) : null
-  }
+  if (embedded) return embedded[rel] ?? null
   const path = join(checkoutRoot, rel)
-  return existsSync(path) && statSync(path).isFile() ? Bun.file(path) : null
+  return existsSync(path) && statSync(path).isFile() ? path : null
+}
+
+/** A file of the panel's own, or null when it is not there. */
+export function resourceFile(rel: string): ReturnType<typeof Bun.file> | null {
+  const path = resourcePath(rel)
+  return path ? Bun.file(path) : null
 }
 
 /** Every file below a top folder ('static'), as repository-relative paths. */
