@@ -29,8 +29,9 @@ for (const file of files) {
   const lines: string[] = []
   const decoder = new TextDecoder()
   let rest = ''
-  for await (const chunk of child.stdout) {
-    const text = rest + decoder.decode(chunk, { stream: true })
+  const reader = child.stdout.getReader()
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    const text = rest + decoder.decode(read.value, { stream: true })
     const parts = text.split('\n')
     rest = parts.pop() ?? ''
     for (const line of parts) {
