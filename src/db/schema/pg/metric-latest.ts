@@ -1,0 +1,11 @@
+import { integer, pgTable } from 'drizzle-orm/pg-core'
+import { json, time } from './columns.ts'
+
+/** The last full sample of each server (per core, per mount), for /metrics/latest and Prometheus. */
+export const metricLatest = pgTable('metric_latest', {
+  serverId: integer('server_id').primaryKey(),
+  at: time('at').notNull(),
+  /** Seconds between the server's samples, so a silence can be told from a slow agent. */
+  intervalSeconds: integer('interval_seconds').notNull(),
+  sample: json<Record<string, unknown>>('sample').notNull(),
+})
