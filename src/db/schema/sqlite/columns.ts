@@ -1,5 +1,5 @@
 /** Column helpers so that every SQLite table reads like its PostgreSQL twin and yields the same JS types. */
-import { integer, text } from 'drizzle-orm/sqlite-core'
+import { blob, integer, text } from 'drizzle-orm/sqlite-core'
 
 export const id = () => integer('id').primaryKey({ autoIncrement: true })
 export const createdAt = () =>
@@ -14,3 +14,5 @@ export const updatedAt = () =>
 export const time = (name: string) => integer(name, { mode: 'timestamp_ms' })
 export const bool = (name: string) => integer(name, { mode: 'boolean' })
 export const json = <T>(name: string) => text(name, { mode: 'json' }).$type<T>()
+/** Binary data (packed metric roll-ups); a Buffer in JS, like bytea on PostgreSQL. */
+export const bytes = (name: string) => blob(name, { mode: 'buffer' }).$type<Buffer>()
