@@ -3,7 +3,10 @@
  * bearer-token layer of createApp and the error shape of CONTRACT.md.
  */
 import { Hono } from 'hono'
-import { publicUser } from '../areas/users/repository.ts'
+import { accountApi } from '../areas/account/api.ts'
+import { auditApi } from '../areas/audit/api.ts'
+import { packagesApi } from '../areas/packages/api.ts'
+import { usersApi } from '../areas/users/api.ts'
 import type { AppEnv } from '../lib/env.ts'
 import { handleNotFound } from '../lib/http-errors.tsx'
 import { openapiDocument } from './openapi.ts'
@@ -12,6 +15,9 @@ export const api = new Hono<AppEnv>()
 
 api.get('/openapi.json', (c) => c.json(openapiDocument()))
 
-api.get('/account', (c) => c.json(publicUser(c.var.user!)))
+api.route('/account', accountApi)
+api.route('/users', usersApi)
+api.route('/packages', packagesApi)
+api.route('/', auditApi)
 
 api.all('*', (c) => handleNotFound(c, api.routes, '/api/v1'))

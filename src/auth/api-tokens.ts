@@ -4,7 +4,7 @@
  * @example
  *   const { token } = await createApiToken(database, { userId: 1, name: 'ci', scope: 'write' })
  */
-import { and, eq, isNull } from 'drizzle-orm'
+import { and, desc, eq, isNull } from 'drizzle-orm'
 import type { Database, Tables } from '../db/client.ts'
 import { randomToken, sha256Hex } from '../lib/crypto.ts'
 
@@ -47,4 +47,37 @@ export async function findApiToken(
     await db.update(t.apiTokens).set({ lastUsedAt: now }).where(eq(t.apiTokens.id, row.id))
   }
   return row
+}
+
+/** A user's tokens, newest first (revoked ones included, for the record). */
+export async function listUserTokens(database: Database, userId: number): Promise<ApiToken[]> {
+  const { db, t } = database
+  return db.select().from(t.apiTokens).where(eq(t.apiTokens.userId, userId)).orderBy(desc(t.apiTokens.id))
+}
+
+/** Revokes one of the user's own tokens; false when it has no such live token. */
+export async function revokeApiToken(
+  database: Database,
+  userId: number,
+  tokenId: number,
+): Promise<ApiToken | null> {
+  const { db, t } = database
+  const [row] = await db
+    .update(t.apiTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(t.apiTokens.id, tokenId), eq(t.apiTokens.userId, userId), isNull(t.apiTokens.revokedAt)))
+    .returning()
+  return row ?? null
+}
+
+export function publicToken(token: ApiToken) {
+  return {
+    id: token.id,
+    name: token.name,
+    scope: token.scope,
+    created_at: token.createdAt.toISOString(),
+    expires_at: token.expiresAt?.toISOString() ?? null,
+    last_used_at: token.lastUsedAt?.toISOString() ?? null,
+    revoked_at: token.revokedAt?.toISOString() ?? null,
+  }
 }

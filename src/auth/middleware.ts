@@ -11,6 +11,7 @@ import { safeEqual } from '../lib/crypto.ts'
 import type { AppEnv } from '../lib/env.ts'
 import { AppError } from '../lib/errors.ts'
 import { findApiToken } from './api-tokens.ts'
+import { needsTotpEnrolment } from './policy.ts'
 import { findSession, sessionCookieName } from './sessions.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -80,9 +81,30 @@ async function formField(c: Context<AppEnv>, name: string): Promise<string | und
   return typeof value === 'string' ? value : undefined
 }
 
-/** UI pages: a signed-in user, else a redirect to /login (HX-Redirect for htmx). */
+/** Where a user whose role requires 2FA may go before enrolling. */
+const ENROLMENT_PATHS = new Set(['/account/security', '/account/totp', '/logout'])
+
+/**
+ * UI pages: a signed-in user, else a redirect to /login (HX-Redirect for htmx). A user
+ * whose role requires 2FA and who has not enrolled is held on the enrolment page.
+ */
 export const requireLogin: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (c.var.user) return next()
+  const user = c.var.user
+  if (user) {
+    if (ENROLMENT_PATHS.has(c.req.path) || !(await needsTotpEnrolment(c.var.deps.database, user)))
+      return next()
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') {
+      if (c.req.header('hx-request') === 'true') {
+        c.header('HX-Redirect', '/account/security')
+        return c.body(null, 204)
+      }
+      return c.redirect('/account/security', 302)
+    }
+    throw new AppError(
+      'forbidden',
+      'your role requires two-factor authentication; turn it on in Account › Security first',
+    )
+  }
   if (c.req.header('hx-request') === 'true') {
     c.header('HX-Redirect', '/login')
     return c.body(null, 401)
@@ -112,6 +134,12 @@ export const requireApiToken: MiddlewareHandler<AppEnv> = async (c, next) => {
     throw new AppError('unauthorized', 'the API token is unknown, revoked or expired', undefined, {
       'WWW-Authenticate': 'Bearer',
     })
+  }
+  if (await needsTotpEnrolment(database, user)) {
+    throw new AppError(
+      'forbidden',
+      'your role requires two-factor authentication; turn it on in Account › Security before using API tokens',
+    )
   }
   if (token.scope === 'read' && !SAFE_METHODS.has(c.req.method)) {
     throw new AppError('forbidden', 'this token has read scope; make a write token to change things')

@@ -2,8 +2,9 @@
  * Users: the rows behind logins, roles and tenancy. Other areas reach users only
  * through these functions.
  */
-import { and, eq, sql } from 'drizzle-orm'
+import { and, asc, eq, sql } from 'drizzle-orm'
 import type { Database, Tables } from '../../db/client.ts'
+import { containsText } from './search.ts'
 
 export type User = Tables['users']['$inferSelect']
 export type Role = User['role']
@@ -87,10 +88,75 @@ export async function setStatus(database: Database, userId: number, status: User
   await db.update(t.users).set({ status }).where(eq(t.users.id, userId))
 }
 
+/** Turns 2FA off: forgets the secret, the last step and the recovery codes. */
 export async function resetTotp(database: Database, userId: number): Promise<void> {
+  const { t } = database
+  await database.transaction(async (tx) => {
+    await tx
+      .update(t.users)
+      .set({ totpSecret: null, totpEnabled: false, totpLastStep: null })
+      .where(eq(t.users.id, userId))
+    await tx.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, userId))
+  })
+}
+
+export async function listUserRows(
+  database: Database,
+  options: {
+    parentId?: number
+    q?: string
+    role?: Role
+    status?: User['status']
+    offset: number
+    limit: number
+  },
+): Promise<{ rows: User[]; total: number }> {
   const { db, t } = database
-  await db
-    .update(t.users)
-    .set({ totpSecret: null, totpEnabled: false, totpLastStep: null })
-    .where(and(eq(t.users.id, userId)))
+  const where = and(
+    options.parentId === undefined ? undefined : eq(t.users.parentId, options.parentId),
+    options.role ? eq(t.users.role, options.role) : undefined,
+    options.status ? eq(t.users.status, options.status) : undefined,
+    options.q
+      ? sql`(${containsText(t.users.username, options.q)} or ${containsText(t.users.email, options.q)})`
+      : undefined,
+  )
+  const rows = await db
+    .select()
+    .from(t.users)
+    .where(where)
+    .orderBy(asc(t.users.username))
+    .limit(options.limit)
+    .offset(options.offset)
+  const [count] = await db.select({ n: sql<number>`count(*)` }).from(t.users).where(where)
+  return { rows, total: Number(count?.n ?? 0) }
+}
+
+export async function updateUserRow(
+  database: Database,
+  userId: number,
+  values: Partial<Pick<User, 'email' | 'role' | 'status' | 'packageId'>>,
+): Promise<User> {
+  const { db, t } = database
+  const [row] = await db.update(t.users).set(values).where(eq(t.users.id, userId)).returning()
+  return row!
+}
+
+export async function countChildren(database: Database, userId: number): Promise<number> {
+  const { db, t } = database
+  const [row] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(t.users)
+    .where(eq(t.users.parentId, userId))
+  return Number(row?.n ?? 0)
+}
+
+/** Removes the user row with its sessions, API tokens and recovery codes (audit rows stay). */
+export async function deleteUserRow(database: Database, userId: number): Promise<void> {
+  const { t } = database
+  await database.transaction(async (tx) => {
+    await tx.delete(t.sessions).where(eq(t.sessions.userId, userId))
+    await tx.delete(t.apiTokens).where(eq(t.apiTokens.userId, userId))
+    await tx.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, userId))
+    await tx.delete(t.users).where(eq(t.users.id, userId))
+  })
 }
