@@ -11,10 +11,14 @@ import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
 import { api } from './api/routes.ts'
+import { accountPages } from './areas/account/routes.tsx'
+import { auditPages } from './areas/audit/routes.tsx'
 import { dashboard } from './areas/dashboard/routes.tsx'
 import { health } from './areas/health/routes.ts'
+import { packagePages } from './areas/packages/routes.tsx'
 import { serverPages } from './areas/servers/routes.tsx'
 import { unavailableArea } from './areas/unavailable.tsx'
+import { userPages } from './areas/users/routes.tsx'
 import { checkCsrf, loadSession, requireApiToken, requireLogin } from './auth/middleware.ts'
 import { authRoutes } from './auth/routes.tsx'
 import type { Deps } from './deps.ts'
@@ -88,6 +92,10 @@ export function createApp(deps: Deps) {
   app.use(requireLogin)
   app.route('/', dashboard)
   app.route('/servers', serverPages)
+  app.route('/users', userPages)
+  app.route('/packages', packagePages)
+  app.route('/account', accountPages)
+  app.route('/audit', auditPages)
   app.route(
     '/websites',
     unavailableArea('Websites', 'nginx sites: PHP, static and reverse proxies, with TLS.'),

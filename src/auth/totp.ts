@@ -6,8 +6,8 @@
  * codes of which only the sha256 is kept.
  *
  * @example
- *   const secret = await startEnrolment(deps, user)          // base32, shown with a QR code
- *   await confirmEnrolment(deps, user, '123456')             // → ['abcde-fghij', …] shown once
+ *   const { secret, pending } = startEnrolment(deps, user)  // base32 shown with a QR code; pending goes in the form
+ *   await confirmEnrolment(deps, user, pending, '123456')    // → ['abcde-fghij', …] shown once
  *   await verifySecondFactor(deps, user, '123456')           // → 'totp' | 'recovery' | null
  */
 import { randomBytes } from 'node:crypto'
@@ -32,17 +32,37 @@ export function totpSecretOf(deps: Pick<Deps, 'config'>, user: User): string | n
   return user.totpSecret ? box(deps).open(user.totpSecret) : null
 }
 
-/** Starts (or resumes) enrolment: keeps a pending secret on the user until a code confirms it. */
-export async function startEnrolment(deps: Pick<Deps, 'config' | 'database'>, user: User): Promise<string> {
-  const existing = !user.totpEnabled ? totpSecretOf(deps, user) : null
-  if (existing) return existing
+const ENROL_MS = 30 * 60 * 1000
+
+/**
+ * Starts enrolment without writing anything: a fresh secret, and the same secret sealed
+ * for this user with an expiry, carried by the form until a code confirms it.
+ */
+export function startEnrolment(deps: Pick<Deps, 'config'>, user: User, now = Date.now()) {
   const secret = generateSecret()
-  const { db, t } = deps.database
-  await db
-    .update(t.users)
-    .set({ totpSecret: box(deps).seal(secret), totpEnabled: false, totpLastStep: null })
-    .where(eq(t.users.id, user.id))
-  return secret
+  const pending = secretBox(deps.config.secret, 'totp-enrolment').seal(
+    JSON.stringify({ user: user.id, secret, expires: now + ENROL_MS }),
+  )
+  return { secret, pending }
+}
+
+/** The same enrolment again (after a wrong code), while it has not expired. */
+export function resumeEnrolment(deps: Pick<Deps, 'config'>, user: User, pending: string, now = Date.now()) {
+  const secret = openPending(deps, user, pending, now)
+  return secret ? { secret, pending } : null
+}
+
+function openPending(deps: Pick<Deps, 'config'>, user: User, pending: string, now: number): string | null {
+  try {
+    const value = JSON.parse(secretBox(deps.config.secret, 'totp-enrolment').open(pending)) as {
+      user: number
+      secret: string
+      expires: number
+    }
+    return value.user === user.id && value.expires > now ? value.secret : null
+  } catch {
+    return null
+  }
 }
 
 export function otpauthUri(secret: string, username: string): string {
@@ -92,16 +112,34 @@ export async function acceptTotpCode(
   return updated.length === 1
 }
 
-/** Turns 2FA on when the code matches the pending secret; returns the new recovery codes (shown once). */
+/**
+ * Turns 2FA on when the code matches the pending secret; stores the secret sealed with
+ * the code's step as the last used one, and returns the new recovery codes (shown once).
+ */
 export async function confirmEnrolment(
   deps: Pick<Deps, 'config' | 'database'>,
   user: User,
+  pending: string,
   code: string,
+  now = Date.now(),
 ): Promise<string[] | null> {
-  if (user.totpEnabled || !user.totpSecret) return null
-  if (!(await acceptTotpCode(deps, user, code))) return null
+  if (user.totpEnabled) return null
+  const secret = openPending(deps, user, pending, now)
+  if (!secret || !/^\d{6}$/.test(code)) return null
+  const result = await verify({
+    secret,
+    token: code,
+    epoch: Math.floor(now / 1000),
+    epochTolerance: TOLERANCE_SECONDS,
+  })
+  if (!result.valid || !('timeStep' in result)) return null
   const { db, t } = deps.database
-  await db.update(t.users).set({ totpEnabled: true }).where(eq(t.users.id, user.id))
+  const updated = await db
+    .update(t.users)
+    .set({ totpSecret: box(deps).seal(secret), totpEnabled: true, totpLastStep: result.timeStep })
+    .where(and(eq(t.users.id, user.id), eq(t.users.totpEnabled, false)))
+    .returning({ id: t.users.id })
+  if (updated.length !== 1) return null
   return replaceRecoveryCodes(deps.database, user.id)
 }
 

@@ -112,16 +112,16 @@ export async function enableTotp(
   deps: D,
   caller: Caller,
   keepSessionId: string | null,
-  code: string,
+  input: { code: string; pending: string },
 ): Promise<string[]> {
   const user = await findUserById(deps.database, caller.user.id)
   if (!user) throw notFound('the account')
   if (user.totpEnabled) throw new AppError('conflict', 'two-factor authentication is already on')
-  const codes = await confirmEnrolment(deps, user, code.trim())
+  const codes = await confirmEnrolment(deps, user, input.pending, input.code.trim())
   if (!codes)
     throw new AppError(
       'invalid',
-      'that code does not match; check the time on your phone and try the next code',
+      'that code does not match, or the enrolment expired; check the time on your phone and try the next code',
       {
         code: 'does not match',
       },
