@@ -30,8 +30,14 @@ export type OwnedResource = {
 
 const registry = new Map<string, OwnedResource>()
 
-export function registerOwnedResource(resource: OwnedResource): void {
+/** Registers a counter; the returned function puts back what was there before (for tests). */
+export function registerOwnedResource(resource: OwnedResource): () => void {
+  const previous = registry.get(resource.kind)
   registry.set(resource.kind, resource)
+  return () => {
+    if (previous) registry.set(resource.kind, previous)
+    else registry.delete(resource.kind)
+  }
 }
 
 export function ownedResourceKinds(): OwnedResource[] {
