@@ -15,6 +15,8 @@ import { accountPages } from './areas/account/routes.tsx'
 import { auditPages } from './areas/audit/routes.tsx'
 import { dashboard } from './areas/dashboard/routes.tsx'
 import { health } from './areas/health/routes.ts'
+import { AGENT_SAMPLES_PATH } from './areas/metrics/agent-api.ts'
+import { prometheus } from './areas/metrics/prometheus.ts'
 import { packagePages } from './areas/packages/routes.tsx'
 import { serverPages } from './areas/servers/routes.tsx'
 import { unavailableArea } from './areas/unavailable.tsx'
@@ -80,9 +82,11 @@ export function createApp(deps: Deps) {
 
   app.route('/static', staticFiles)
   app.route('/health', health)
+  app.route('/metrics', prometheus)
 
   app.use('/api/v1/*', async (c, next) => {
-    if (c.req.path === '/api/v1/openapi.json') return next()
+    // The agent's ingest authenticates with the server's agent token, not a user's API token.
+    if (c.req.path === '/api/v1/openapi.json' || c.req.path === AGENT_SAMPLES_PATH) return next()
     return requireApiToken(c, next)
   })
   app.route('/api/v1', api)

@@ -4,8 +4,11 @@
  */
 import { Hono } from 'hono'
 import { accountApi } from '../areas/account/api.ts'
+import { alertsApi } from '../areas/alerts/api.ts'
 import { auditApi } from '../areas/audit/api.ts'
+import { agentApi } from '../areas/metrics/agent-api.ts'
 import { packagesApi } from '../areas/packages/api.ts'
+import { serversApi } from '../areas/servers/api.ts'
 import { usersApi } from '../areas/users/api.ts'
 import type { AppEnv } from '../lib/env.ts'
 import { handleNotFound } from '../lib/http-errors.tsx'
@@ -19,5 +22,8 @@ api.route('/account', accountApi)
 api.route('/users', usersApi)
 api.route('/packages', packagesApi)
 api.route('/', auditApi)
+api.route('/servers', serversApi)
+api.route('/agent', agentApi)
+api.route('/alerts', alertsApi)
 
 api.all('*', (c) => handleNotFound(c, api.routes, '/api/v1'))
