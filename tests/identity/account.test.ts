@@ -107,7 +107,7 @@ describe('API tokens', () => {
     const [row] = await db.select().from(t.apiTokens).where(eq(t.apiTokens.userId, user.id))
     expect(row?.tokenHash).toBe(sha256Hex(token!))
     expect(row?.scope).toBe('read')
-    expect(row?.expiresAt!.getTime()).toBeGreaterThan(Date.now() + 29 * 86_400_000)
+    expect(row?.expiresAt?.getTime()).toBeGreaterThan(Date.now() + 29 * 86_400_000)
     expect((await panel.api(token!, 'GET', '/account')).status).toBe(200)
     expect((await panel.api(token!, 'PATCH', '/account', { email: 'x@example.com' })).status).toBe(403)
     const html = await (await client.get('/account')).text()

@@ -137,6 +137,7 @@ export async function updateUserRow(
   values: Partial<Pick<User, 'email' | 'role' | 'status' | 'packageId'>>,
 ): Promise<User> {
   const { db, t } = database
+  if (Object.keys(values).length === 0) return (await findUserById(database, userId))!
   const [row] = await db.update(t.users).set(values).where(eq(t.users.id, userId)).returning()
   return row!
 }
