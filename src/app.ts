@@ -15,6 +15,8 @@ import { accountPages } from './areas/account/routes.tsx'
 import { auditPages } from './areas/audit/routes.tsx'
 import { dashboard } from './areas/dashboard/routes.tsx'
 import { health } from './areas/health/routes.ts'
+import { jobPages } from './areas/jobs/routes.tsx'
+import { serverJobPages } from './areas/jobs/server-pages.tsx'
 import { AGENT_SAMPLES_PATH } from './areas/metrics/agent-api.ts'
 import { prometheus } from './areas/metrics/prometheus.ts'
 import { packagePages } from './areas/packages/routes.tsx'
@@ -96,6 +98,8 @@ export function createApp(deps: Deps) {
   app.use(requireLogin)
   app.route('/', dashboard)
   app.route('/servers', serverPages)
+  app.route('/servers', serverJobPages)
+  app.route('/jobs', jobPages)
   app.route('/users', userPages)
   app.route('/packages', packagePages)
   app.route('/account', accountPages)

@@ -4,6 +4,7 @@
  */
 
 import { createApp } from './app.ts'
+import { startJobRunner } from './areas/jobs/runner.ts'
 import { ensureLocalServer } from './areas/servers/repository.ts'
 import { countUsers } from './areas/users/repository.ts'
 import { issueSetupToken } from './auth/setup.ts'
@@ -87,6 +88,9 @@ export async function serve(deps: Deps) {
     database: config.database.dialect,
     playbooks,
   })
+  // Jobs start after the app is built, so every area's job kinds (and their hooks) are registered.
+  const runner = await startJobRunner(deps)
+  deps.onClose.push(() => runner.stop())
   if ((await countUsers(deps.database)) === 0) {
     const token = await issueSetupToken(deps.database)
     process.stdout.write(

@@ -40,6 +40,23 @@
     }
   })
 
+  // A log marked [data-autoscroll] (a job's live log) follows new lines, unless the reader scrolled up.
+  document.addEventListener(
+    'scroll',
+    (event) => {
+      const log = event.target
+      if (log instanceof Element && log.hasAttribute('data-autoscroll'))
+        log.toggleAttribute('data-unpinned', log.scrollHeight - log.scrollTop - log.clientHeight > 40)
+    },
+    true,
+  )
+  const followLogs = () => {
+    for (const log of document.querySelectorAll('[data-autoscroll]:not([data-unpinned])'))
+      log.scrollTop = log.scrollHeight
+  }
+  for (const name of ['DOMContentLoaded', 'htmx:after:swap', 'htmx:sse:after:message'])
+    document.addEventListener(name, followLogs)
+
   // Toasts leave by themselves after a few seconds.
   document.addEventListener('htmx:after:swap', () => {
     for (const toast of document.querySelectorAll('#toasts .toast:not([data-timed])')) {

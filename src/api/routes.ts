@@ -6,6 +6,8 @@ import { Hono } from 'hono'
 import { accountApi } from '../areas/account/api.ts'
 import { alertsApi } from '../areas/alerts/api.ts'
 import { auditApi } from '../areas/audit/api.ts'
+import { jobsApi } from '../areas/jobs/api.ts'
+import { serverJobsApi } from '../areas/jobs/server-api.ts'
 import { agentApi } from '../areas/metrics/agent-api.ts'
 import { packagesApi } from '../areas/packages/api.ts'
 import { serversApi } from '../areas/servers/api.ts'
@@ -25,5 +27,7 @@ api.route('/', auditApi)
 api.route('/servers', serversApi)
 api.route('/agent', agentApi)
 api.route('/alerts', alertsApi)
+api.route('/jobs', jobsApi)
+api.route('/servers', serverJobsApi)
 
 api.all('*', (c) => handleNotFound(c, api.routes, '/api/v1'))
