@@ -36,9 +36,13 @@ export function sseStream(
       wake()
     }
     stream.onAbort(close)
+    // Writes are chained, so a message sent just before close() still goes out before the stream ends.
+    let writes: Promise<void> = Promise.resolve()
     const send: Send = (html, opts) => {
       if (done) return
-      stream.writeSSE({ data: html, event: opts?.event, id: opts?.id }).catch(close)
+      writes = writes
+        .then(() => stream.writeSSE({ data: html, event: opts?.event, id: opts?.id }))
+        .catch(close)
     }
     const unsubscribe = await setup(send, close)
     const heartbeat = setInterval(() => {
@@ -47,6 +51,7 @@ export function sseStream(
     }, options.heartbeatMs ?? HEARTBEAT_MS)
     try {
       if (!done) await finished
+      await writes
     } finally {
       clearInterval(heartbeat)
       unsubscribe()
