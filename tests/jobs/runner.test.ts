@@ -9,13 +9,13 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { enqueueBatch, enqueueJob, repeatJob } from '../../src/areas/jobs/enqueue.ts'
 import { jobLogPath } from '../../src/areas/jobs/log.ts'
-import { publicJob } from '../../src/areas/jobs/model.ts'
 import { findJob } from '../../src/areas/jobs/repository.ts'
 import { type JobRunner, startJobRunner } from '../../src/areas/jobs/runner.ts'
 import { gatherFacts } from '../../src/areas/jobs/server-jobs.ts'
 import { cancelJob } from '../../src/areas/jobs/service.ts'
 import { observeSpawns } from '../../src/lib/spawn.ts'
 import { hasTool, type TestPanel, testPanel } from '../helpers.ts'
+import { groupMembers, waitFor } from './process.ts'
 import { extraLocalServers, fixtures, localServer, waitForJob } from './support.ts'
 
 const enabled = hasTool('ansible-playbook')
@@ -35,37 +35,6 @@ afterAll(async () => {
   await panel.dispose()
   rmSync(scratch, { recursive: true, force: true })
 })
-
-/** The live processes of a process group (the job's ansible-playbook and its children). */
-function groupMembers(pgid: number): number[] {
-  const out: number[] = []
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-      const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      // A zombie is dead already; where PID 1 does not reap orphans (containers) it lingers.
-      if (Number(group) === pgid && state !== 'Z') out.push(Number(name))
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined> | T | null | undefined,
-  ms = 20_000,
-) {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    const value = await probe()
-    if (value) return value
-    await Bun.sleep(50)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 describe.skipIf(!enabled)('the job runner', () => {
   const T = 60_000
@@ -287,47 +256,6 @@ describe.skipIf(!enabled)('the job runner', () => {
       const log = readFileSync(jobLogPath(panel.deps.dataDir, leader), 'utf8')
       expect(log.match(/^changed: \[server_\d+\] => \(item=\d+\)$/gm)).toHaveLength(25)
       expect(done[5]!.logText).toBeNull()
-    },
-    T,
-  )
-
-  test(
-    'secrets reach the playbook but never argv, the environment, the row or the log',
-    async () => {
-      const [server] = await extraLocalServers(panel.deps, 1, 'secret')
-      const secret = 'S3cret-value-that-must-not-leak'
-      const job = await enqueueJob(panel.deps, {
-        kind: 'test.slow',
-        serverId: server!.id,
-        playbook: join(fixtures, 'slow.yml'),
-        input: { seconds: 3, lines: 1 },
-        secrets: { say: secret },
-        requestedBy: null,
-      })
-      expect(JSON.stringify(job)).not.toContain(secret)
-      const row = await waitFor('the play to run', async () => {
-        const r = await findJob(panel.deps.database, job.id)
-        return r?.pid && groupMembers(r.pid).length > 1 ? r : null
-      })
-      const members = groupMembers(row.pid!)
-      for (const pid of members) {
-        for (const file of ['cmdline', 'environ']) {
-          let text = ''
-          try {
-            text = readFileSync(`/proc/${pid}/${file}`, 'utf8')
-          } catch {
-            continue
-          }
-          expect(text).not.toContain(secret)
-        }
-      }
-      const done = await waitForJob(panel.deps, job.id)
-      expect(done.state).toBe('succeeded')
-      const log = readFileSync(jobLogPath(panel.deps.dataDir, job.id), 'utf8')
-      expect(log).toContain('line 1 ********')
-      expect(log).not.toContain(secret)
-      expect(JSON.stringify(publicJob(done))).not.toContain(secret)
-      expect(JSON.stringify(done)).not.toContain(secret)
     },
     T,
   )

@@ -39,7 +39,13 @@ import {
   staleJobs,
 } from './repository.ts'
 import { openJobSecrets, secretStrings } from './secrets.ts'
-import { ConnectionError, createWorkspace, removeLeftoverWorkspaces, WORKSPACE_PREFIX } from './workspace.ts'
+import {
+  ConnectionError,
+  checkConnection,
+  createWorkspace,
+  removeLeftoverWorkspaces,
+  WORKSPACE_PREFIX,
+} from './workspace.ts'
 
 export type RunnerOptions = {
   /** Plays at once in this process (default config.jobConcurrency). */
@@ -313,6 +319,8 @@ export class JobRunner {
         throw new ConnectionError('the server of this job no longer exists')
       const ansibleDir = await resourceDir('ansible', deps.config.dataDir)
       const path = playbookPath(ansibleDir, leader.playbook)
+      // Checked before the key is fetched: a refused server starts nothing, not even ssh-keygen.
+      if (server) checkConnection(server)
       const privateKey = server?.connection === 'ssh' ? (await panelSshKey(deps)).privateKey : null
       workspace = createWorkspace({
         jobId: leader.id,
