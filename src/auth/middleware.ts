@@ -12,24 +12,33 @@ import type { AppEnv } from '../lib/env.ts'
 import { AppError } from '../lib/errors.ts'
 import { findApiToken } from './api-tokens.ts'
 import { needsTotpEnrolment } from './policy.ts'
-import { findSession, sessionCookieName } from './sessions.ts'
+import { cachedSession, connectSessionCache, rememberSession } from './session-cache.ts'
+import { findSession, SESSION_IDLE_MS, sessionCookieName } from './sessions.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /** Loads the session and its user from the cookie; never rejects (routes decide). */
 export const loadSession: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const { config, database } = c.var.deps
+  const { deps } = c.var
+  const { config, database } = deps
   c.set('user', null)
   c.set('session', null)
   c.set('apiToken', null)
   const token = getCookie(c, sessionCookieName(config.env === 'production'))
   if (token) {
-    const session = await findSession(database, token)
-    if (session) {
-      const user = await findUserById(database, session.userId)
-      if (user && user.status === 'active') {
+    connectSessionCache(deps)
+    const now = Date.now()
+    const hit = cachedSession(database, token, now)
+    if (hit) {
+      c.set('session', hit.session)
+      if (hit.session.stage === 'full') c.set('user', hit.user)
+    } else {
+      const session = await findSession(database, token, new Date(now))
+      const user = session ? await findUserById(database, session.userId) : null
+      if (session && user && user.status === 'active') {
         c.set('session', session)
         if (session.stage === 'full') c.set('user', user)
+        rememberSession(database, token, session, user, now, SESSION_IDLE_MS)
       }
     }
   }

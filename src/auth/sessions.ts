@@ -9,6 +9,7 @@
 import { and, eq, lt, ne, or } from 'drizzle-orm'
 import type { Database, Tables } from '../db/client.ts'
 import { randomToken, sha256Hex } from '../lib/crypto.ts'
+import { identityChanged } from './session-cache.ts'
 
 export type Session = Tables['sessions']['$inferSelect']
 
@@ -70,6 +71,7 @@ export async function findSession(
 export async function deleteSession(database: Database, sessionId: string): Promise<void> {
   const { db, t } = database
   await db.delete(t.sessions).where(eq(t.sessions.id, sessionId))
+  identityChanged(database)
 }
 
 /** Ends every session of a user, except the one given (the caller's own). */
@@ -86,6 +88,7 @@ export async function deleteUserSessions(
         ? and(eq(t.sessions.userId, userId), ne(t.sessions.id, exceptId))
         : eq(t.sessions.userId, userId),
     )
+  identityChanged(database)
 }
 
 export async function listUserSessions(database: Database, userId: number): Promise<Session[]> {
@@ -100,4 +103,5 @@ export async function purgeExpiredSessions(database: Database, now = new Date())
     .where(
       or(lt(t.sessions.expiresAt, now), lt(t.sessions.lastSeenAt, new Date(now.getTime() - SESSION_IDLE_MS))),
     )
+  identityChanged(database)
 }

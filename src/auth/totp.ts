@@ -18,6 +18,7 @@ import type { User } from '../areas/users/repository.ts'
 import type { Database } from '../db/client.ts'
 import type { Deps } from '../deps.ts'
 import { secretBox, sha256Hex } from '../lib/crypto.ts'
+import { identityChanged } from './session-cache.ts'
 
 export const TOTP_PERIOD = 30
 /** ±1 step: otplib checks [epoch − 30 s, epoch + 30 s], which spans the previous and next step. */
@@ -140,6 +141,7 @@ export async function confirmEnrolment(
     .where(and(eq(t.users.id, user.id), eq(t.users.totpEnabled, false)))
     .returning({ id: t.users.id })
   if (updated.length !== 1) return null
+  identityChanged(deps.database)
   return replaceRecoveryCodes(deps.database, user.id)
 }
 
@@ -215,4 +217,5 @@ export async function disableTotp(database: Database, userId: number): Promise<v
       .where(eq(t.users.id, userId))
     await tx.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, userId))
   })
+  identityChanged(database)
 }

@@ -3,11 +3,10 @@
  * password or 2FA change ends every other session of the user; tokens are refused
  * to a user whose role requires 2FA until it has enrolled.
  */
-import { eq } from 'drizzle-orm'
 import { createApiToken, publicToken, revokeApiToken } from '../../auth/api-tokens.ts'
 import type { Caller } from '../../auth/caller.ts'
 import { needsTotpEnrolment } from '../../auth/policy.ts'
-import { deleteUserSessions, listUserSessions } from '../../auth/sessions.ts'
+import { deleteSession, deleteUserSessions, listUserSessions } from '../../auth/sessions.ts'
 import { acceptTotpCode, confirmEnrolment, disableTotp, replaceRecoveryCodes } from '../../auth/totp.ts'
 import type { Deps } from '../../deps.ts'
 import { AppError, notFound } from '../../lib/errors.ts'
@@ -61,8 +60,7 @@ export async function sessionsOf(deps: D, user: User) {
 export async function revokeSession(deps: D, caller: Caller, sessionId: string): Promise<void> {
   const mine = (await listUserSessions(deps.database, caller.user.id)).find((s) => s.id === sessionId)
   if (!mine) throw notFound('the session')
-  const { db, t } = deps.database
-  await db.delete(t.sessions).where(eq(t.sessions.id, mine.id))
+  await deleteSession(deps.database, mine.id)
   await recordAudit(deps.database, caller.actor, {
     action: 'session.revoke',
     objectType: 'session',

@@ -3,6 +3,7 @@
  * through these functions.
  */
 import { and, asc, eq, sql } from 'drizzle-orm'
+import { identityChanged } from '../../auth/session-cache.ts'
 import type { Database, Tables } from '../../db/client.ts'
 import { containsText } from './search.ts'
 
@@ -81,11 +82,13 @@ export async function setPassword(database: Database, userId: number, password: 
     .update(t.users)
     .set({ passwordHash: await hashPassword(password), passwordChangedAt: new Date() })
     .where(eq(t.users.id, userId))
+  identityChanged(database)
 }
 
 export async function setStatus(database: Database, userId: number, status: User['status']): Promise<void> {
   const { db, t } = database
   await db.update(t.users).set({ status }).where(eq(t.users.id, userId))
+  identityChanged(database)
 }
 
 /** Turns 2FA off: forgets the secret, the last step and the recovery codes. */
@@ -98,6 +101,7 @@ export async function resetTotp(database: Database, userId: number): Promise<voi
       .where(eq(t.users.id, userId))
     await tx.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, userId))
   })
+  identityChanged(database)
 }
 
 export async function listUserRows(
@@ -139,6 +143,7 @@ export async function updateUserRow(
   const { db, t } = database
   if (Object.keys(values).length === 0) return (await findUserById(database, userId))!
   const [row] = await db.update(t.users).set(values).where(eq(t.users.id, userId)).returning()
+  identityChanged(database)
   return row!
 }
 
@@ -160,4 +165,5 @@ export async function deleteUserRow(database: Database, userId: number): Promise
     await tx.delete(t.recoveryCodes).where(eq(t.recoveryCodes.userId, userId))
     await tx.delete(t.users).where(eq(t.users.id, userId))
   })
+  identityChanged(database)
 }
