@@ -13,7 +13,7 @@
  *   const runner = await startJobRunner(deps)
  *   deps.onClose.push(() => runner.stop())
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { isAbsolute, join, normalize } from 'node:path'
 import type { Deps } from '../../deps.ts'
@@ -117,19 +117,48 @@ function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Stops the ansible-playbook a dead panel left running for `jobId` (checked by its command line). */
-async function stopLeftover(pid: number | null, jobId: number): Promise<void> {
-  if (!pid) return
-  let cmdline = ''
+/** Processes (other than this one) whose command line mentions `fragment`, such as a job's workspace. */
+function processesMentioning(fragment: string): number[] {
+  const found: number[] = []
+  let names: string[] = []
   try {
-    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    names = readdirSync('/proc')
   } catch {
-    return
+    return found
   }
-  if (!cmdline.includes(`${WORKSPACE_PREFIX}${jobId}-`)) return
-  signalGroup(pid, 'SIGTERM')
-  for (let i = 0; i < 20 && existsSync(`/proc/${pid}`); i++) await Bun.sleep(100)
-  signalGroup(pid, 'SIGKILL')
+  for (const name of names) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(fragment)) found.push(Number(name))
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return found
+}
+
+/**
+ * Stops every process still working for a job: its ansible-playbook (whose arguments
+ * name the workspace) and what escaped its process group (an ssh control master,
+ * which names its socket there). SIGTERM, then SIGKILL after `graceMs`.
+ */
+async function stopProcessesOf(fragment: string, graceMs: number): Promise<void> {
+  const signal = (pids: number[], name: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, name)
+      } catch {
+        // already gone
+      }
+    }
+  }
+  let pids = processesMentioning(fragment)
+  signal(pids, 'SIGTERM')
+  for (let waited = 0; pids.length > 0 && waited < graceMs; waited += 100) {
+    await Bun.sleep(100)
+    pids = processesMentioning(fragment)
+  }
+  signal(pids, 'SIGKILL')
 }
 
 /** Reads a stream line by line until it ends. */
@@ -374,8 +403,9 @@ export class JobRunner {
       const exitCode = await child.exited
       clearTimeout(timeout)
       if (killTimer) clearTimeout(killTimer)
-      // Whatever the play left in its group (an ssh control master) goes with it.
+      // Whatever the play left behind goes with it: its group, and an ssh control master outside it.
       signalGroup(pid, 'SIGKILL')
+      await stopProcessesOf(workspace.dir, 1000)
       end = this.outcome(run, exitCode, lines, server, timeoutSeconds)
       if (end.state === 'succeeded' && existsSync(workspace.resultFile)) {
         try {
@@ -527,7 +557,7 @@ export class JobRunner {
     const here = hostname()
     for (const job of jobs) {
       if (parseRunner(job.runner)?.host !== here) continue
-      await stopLeftover(job.pid, job.batchId ?? job.id)
+      await stopProcessesOf(`${WORKSPACE_PREFIX}${job.batchId ?? job.id}-`, 2000)
       removeLeftoverWorkspaces(job.id)
     }
     const interrupted = await interruptJobs(
