@@ -4,33 +4,12 @@
  * Exit codes: 0 success, 1 operation failed, 2 bad usage. Errors are one line on
  * stderr; `--debug` adds the stack.
  */
-import { z } from 'zod'
 import pkg from '../package.json' with { type: 'json' }
-import { CLI_ACTOR, recordAudit } from './areas/audit/record.ts'
-import {
-  createUser,
-  findUserByUsername,
-  publicUser,
-  ROLES,
-  resetTotp,
-  setPassword,
-  setStatus,
-} from './areas/users/repository.ts'
-import { createApiToken } from './auth/api-tokens.ts'
-import { deleteUserSessions } from './auth/sessions.ts'
-import { closeDeps, openDeps, StartError, serve } from './boot.ts'
 import { firstIssue, OperationError, parseFlags, readPasswordFromStdin, UsageError } from './cli/args.ts'
-import { doctor } from './cli/doctor.ts'
-import { ConfigError, loadConfig } from './config.ts'
 import type { Deps } from './deps.ts'
-import { randomToken } from './lib/crypto.ts'
-import {
-  email as emailGrammar,
-  line,
-  password as passwordGrammar,
-  username as usernameGrammar,
-} from './lib/grammar.ts'
-import { createLog } from './lib/log.ts'
+
+// Each command loads what it needs when it runs: the agent, on every managed host, must
+// not pay for the panel's modules (its budget is 35 MB).
 
 export const VERSION = pkg.version
 
@@ -61,7 +40,7 @@ const COMMAND_HELP: Record<string, string> = {
   token:
     'Usage: unipanel token create --username U [--name N] [--scope read|write]\nPrints a new API token once (scope defaults to write).',
   agent:
-    'Usage: unipanel agent --panel URL --token T [--interval S]\nPushes this host’s metrics to the panel every S seconds (default 5).',
+    'Usage: unipanel agent --panel URL (--token T | --token-file F) [--interval S]\nPushes this host’s metrics to the panel every S seconds (default 5). The token may also come from UNIPANEL_AGENT_TOKEN; a file or the environment keep it out of the process list.',
   doctor:
     'Usage: unipanel doctor\nChecks ansible-playbook, nginx, php-fpm, ssh and the database and DNS tools.',
 }
@@ -74,6 +53,11 @@ const say = (text: string, code: number) => {
 }
 
 async function withDeps<T>(fn: (deps: Deps) => Promise<T>): Promise<T> {
+  const [{ loadConfig }, { openDeps, closeDeps }, { createLog }] = await Promise.all([
+    import('./config.ts'),
+    import('./boot.ts'),
+    import('./lib/log.ts'),
+  ])
   const config = loadConfig(process.env)
   const deps = await openDeps(config, createLog({ quiet: true }))
   try {
@@ -91,6 +75,14 @@ async function commandServe(argv: string[]): Promise<number> {
   })
   if (values.help) return say(COMMAND_HELP.serve!, 0)
   if (positionals.length) throw new UsageError(`serve: unexpected argument ${positionals[0]}`)
+  const [{ loadConfig }, { openDeps, closeDeps, serve }, { createLog }, { startMetrics }] = await Promise.all(
+    [
+      import('./config.ts'),
+      import('./boot.ts'),
+      import('./lib/log.ts'),
+      import('./areas/metrics/service.ts'),
+    ],
+  )
   const config = loadConfig(process.env, { host: values.host, port: values.port, debug: values.debug })
   const log = createLog()
   const deps = await openDeps(config, log)
@@ -98,6 +90,7 @@ async function commandServe(argv: string[]): Promise<number> {
     await closeDeps(deps)
     throw err
   })
+  startMetrics(deps)
   await new Promise<void>((resolve) => {
     const stop = () => resolve()
     process.once('SIGINT', stop)
@@ -122,6 +115,17 @@ async function commandMigrate(argv: string[]): Promise<number> {
 async function commandUser(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (!sub || sub === '--help' || sub === '-h') return say(COMMAND_HELP.user!, sub ? 0 : 2)
+  const [{ z }, { CLI_ACTOR, recordAudit }, users, { deleteUserSessions }, { randomToken }, grammar] =
+    await Promise.all([
+      import('zod'),
+      import('./areas/audit/record.ts'),
+      import('./areas/users/repository.ts'),
+      import('./auth/sessions.ts'),
+      import('./lib/crypto.ts'),
+      import('./lib/grammar.ts'),
+    ])
+  const { createUser, findUserByUsername, publicUser, ROLES, resetTotp, setPassword, setStatus } = users
+  const { email: emailGrammar, password: passwordGrammar, username: usernameGrammar } = grammar
   if (sub === 'create') {
     const { values, positionals } = parseFlags('user create', rest, {
       username: { type: 'string' },
@@ -200,6 +204,14 @@ async function commandToken(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (!sub || sub === '--help' || sub === '-h') return say(COMMAND_HELP.token!, sub ? 0 : 2)
   if (sub !== 'create') throw new UsageError(`token: unknown subcommand ${sub}; use create`)
+  const [{ z }, { line }, { createApiToken }, { CLI_ACTOR, recordAudit }, { findUserByUsername }] =
+    await Promise.all([
+      import('zod'),
+      import('./lib/grammar.ts'),
+      import('./auth/api-tokens.ts'),
+      import('./areas/audit/record.ts'),
+      import('./areas/users/repository.ts'),
+    ])
   const { values, positionals } = parseFlags('token create', rest, {
     username: { type: 'string' },
     name: { type: 'string' },
@@ -238,6 +250,7 @@ async function commandDoctor(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags('doctor', argv, {})
   if (values.help) return say(COMMAND_HELP.doctor!, 0)
   if (positionals.length) throw new UsageError(`doctor: unexpected argument ${positionals[0]}`)
+  const { doctor } = await import('./cli/doctor.ts')
   return doctor()
 }
 
@@ -247,6 +260,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   user: commandUser,
   token: commandToken,
   doctor: commandDoctor,
+  agent: async (argv) => (await import('./cli/agent.ts')).commandAgent(argv),
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -271,7 +285,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`unipanel: ${err.message}\n`)
       return 2
     }
-    if (err instanceof ConfigError || err instanceof StartError || err instanceof OperationError) {
+    if (err instanceof OperationError) {
+      process.stderr.write(`unipanel: ${err.message}\n`)
+      return 1
+    }
+    const [{ ConfigError }, { StartError }] = await Promise.all([import('./config.ts'), import('./boot.ts')])
+    if (err instanceof ConfigError || err instanceof StartError) {
       process.stderr.write(`unipanel: ${err.message}\n`)
       return 1
     }

@@ -1,5 +1,5 @@
 /** Shared CLI plumbing: usage errors (exit 2), operation errors (exit 1), stdin passwords. */
-import { type ParseArgsConfig, parseArgs } from 'node:util'
+import type { ParseArgsConfig } from 'node:util'
 
 export class UsageError extends Error {}
 export class OperationError extends Error {}
@@ -10,6 +10,8 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   argv: string[],
   options: T,
 ) {
+  // Loaded on first use: node:util costs the agent (which parses its own flags) about 4 MB.
+  const { parseArgs } = require('node:util') as typeof import('node:util')
   try {
     return parseArgs({
       args: argv,

@@ -65,6 +65,11 @@ function createIngest(deps: Deps): Ingest {
   let flushing: Promise<void> = Promise.resolve()
   let accepted = 0
   let closed = false
+  // A server marked offline (by any process) is touched again by its next sample at once.
+  const stopStatus = deps.events.subscribe(STATUS_TOPIC, (payload) => {
+    const event = payload as StatusEvent
+    if (event.status !== 'online') touched.delete(event.server_id)
+  })
 
   const schedule = () => {
     if (timer || closed) return
@@ -175,6 +180,7 @@ function createIngest(deps: Deps): Ingest {
     },
     async close() {
       closed = true
+      stopStatus()
       await flush().catch(() => {})
     },
   }
