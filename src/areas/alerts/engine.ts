@@ -251,10 +251,21 @@ function createEngine(deps: Deps): AlertEngine {
   }
 
   /** Only values that could change a state are queued; the rest is a comparison in memory. */
+  const queued = new Map<string, number>()
   function consider(rule: Rule, serverId: number, value: number, at: number) {
-    const state = states.get(key(rule.id, serverId))
-    if (!state && !compare(value, rule.op as Op, rule.threshold)) return
-    enqueue(() => step(rule, serverId, value, at))
+    const k = key(rule.id, serverId)
+    // A step still queued for this pair may create a state: later values must follow it in order.
+    if (!states.has(k) && !queued.has(k) && !compare(value, rule.op as Op, rule.threshold)) return
+    queued.set(k, (queued.get(k) ?? 0) + 1)
+    enqueue(async () => {
+      try {
+        await step(rule, serverId, value, at)
+      } finally {
+        const left = (queued.get(k) ?? 1) - 1
+        if (left > 0) queued.set(k, left)
+        else queued.delete(k)
+      }
+    })
   }
 
   return {
