@@ -204,14 +204,21 @@ async function commandToken(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (!sub || sub === '--help' || sub === '-h') return say(COMMAND_HELP.token!, sub ? 0 : 2)
   if (sub !== 'create') throw new UsageError(`token: unknown subcommand ${sub}; use create`)
-  const [{ z }, { line }, { createApiToken }, { CLI_ACTOR, recordAudit }, { findUserByUsername }] =
-    await Promise.all([
-      import('zod'),
-      import('./lib/grammar.ts'),
-      import('./auth/api-tokens.ts'),
-      import('./areas/audit/record.ts'),
-      import('./areas/users/repository.ts'),
-    ])
+  const [
+    { z },
+    { line },
+    { createApiToken },
+    { CLI_ACTOR, recordAudit },
+    { findUserByUsername },
+    { needsTotpEnrolment },
+  ] = await Promise.all([
+    import('zod'),
+    import('./lib/grammar.ts'),
+    import('./auth/api-tokens.ts'),
+    import('./areas/audit/record.ts'),
+    import('./areas/users/repository.ts'),
+    import('./auth/policy.ts'),
+  ])
   const { values, positionals } = parseFlags('token create', rest, {
     username: { type: 'string' },
     name: { type: 'string' },
@@ -230,6 +237,10 @@ async function commandToken(argv: string[]): Promise<number> {
     const user = await findUserByUsername(database, values.username!)
     if (!user) throw new OperationError(`no user named ${values.username}`)
     if (user.status !== 'active') throw new OperationError(`${user.username} is disabled`)
+    if (await needsTotpEnrolment(database, user))
+      throw new OperationError(
+        `${user.username}'s role requires two-factor authentication; it must turn it on before it gets API tokens`,
+      )
     const { token, row } = await createApiToken(database, {
       userId: user.id,
       name: name.data,
