@@ -12,7 +12,13 @@ import { password as passwordGrammar, username as usernameGrammar } from '../lib
 import { barePage } from '../lib/render.tsx'
 import { createSession, deleteSession, SESSION_ABSOLUTE_MS, sessionCookieName } from './sessions.ts'
 import { consumeSetupToken, setupTokenValid } from './setup.ts'
-import { loginThrottle, normaliseUsername, recordLoginAttempt, tooMany } from './throttle.ts'
+import {
+  loginThrottle,
+  normaliseUsername,
+  pruneSignInRecords,
+  recordLoginAttempt,
+  tooMany,
+} from './throttle.ts'
 import { verifySecondFactor } from './totp.ts'
 
 export const authRoutes = new Hono<AppEnv>()
@@ -188,6 +194,7 @@ authRoutes.post('/login', validForm(loginForm), async (c) => {
   const ip = c.var.ip
   const userAgent = c.req.header('user-agent') ?? null
   const typed = form.username
+  await pruneSignInRecords(database)
   const user = await findUserByUsername(database, normaliseUsername(typed))
   const record = (result: 'success' | 'failure' | 'throttled', reason: string | null) =>
     recordLoginAttempt(database, {

@@ -15,10 +15,11 @@
  *   const wait = await loginThrottle(database, { ip, username: 'alice', userId: 3 })
  *   if (wait) throw tooMany(wait)
  */
-import { and, desc, eq, gt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, lt, or, sql } from 'drizzle-orm'
 import { containsText } from '../areas/users/search.ts'
 import type { Database, Tables } from '../db/client.ts'
 import { AppError } from '../lib/errors.ts'
+import { purgeExpiredSessions } from './sessions.ts'
 
 export const THROTTLE = {
   windowMs: 15 * 60 * 1000,
@@ -134,6 +135,23 @@ export async function loginThrottle(
     )
   }
   return Math.max(...waits)
+}
+
+/** How long sign-in attempts are kept for the admins' view. */
+export const ATTEMPTS_KEPT_MS = 90 * 24 * 60 * 60 * 1000
+const PRUNE_EVERY_MS = 60 * 60 * 1000
+const lastPrune = new WeakMap<Database, number>()
+
+/**
+ * Drops sign-in attempts older than ATTEMPTS_KEPT_MS and sessions past their timeouts,
+ * at most once an hour per process; the sign-in route calls it, so no timer is needed.
+ */
+export async function pruneSignInRecords(database: Database, now = Date.now()): Promise<void> {
+  if (now - (lastPrune.get(database) ?? 0) < PRUNE_EVERY_MS) return
+  lastPrune.set(database, now)
+  const { db, t } = database
+  await db.delete(t.loginAttempts).where(lt(t.loginAttempts.at, new Date(now - ATTEMPTS_KEPT_MS)))
+  await purgeExpiredSessions(database, new Date(now))
 }
 
 export function tooMany(seconds: number): AppError {
