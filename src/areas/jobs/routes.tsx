@@ -175,7 +175,7 @@ jobPages.get('/', validQuery(jobsQuery), async (c) => {
                     <StateBadge job={job} />
                   </td>
                   <td>
-                    <Progress job={job} />
+                    <Progress job={job} compact />
                   </td>
                   <td safe>{names.user(job.requestedBy)}</td>
                   <td class="whitespace-nowrap" safe>

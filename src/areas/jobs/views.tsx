@@ -40,10 +40,11 @@ export function logLinesHtml(lines: readonly string[]): string {
 export function StateBadge(props: { job: Job }) {
   const { job } = props
   const label = job.state === 'running' && job.cancelRequested ? 'cancelling' : job.state
-  return <span class={`badge badge-${job.state}`}>{label}</span>
+  const tone = job.state === 'interrupted' ? 'text-warn' : ''
+  return <span class={`badge badge-${job.state} ${tone}`}>{label}</span>
 }
 
-export function Progress(props: { job: Pick<Job, 'tasksDone' | 'tasksTotal' | 'state'> }) {
+export function Progress(props: { job: Pick<Job, 'tasksDone' | 'tasksTotal' | 'state'>; compact?: boolean }) {
   const { tasksDone, tasksTotal } = props.job
   const text =
     tasksTotal !== null
@@ -54,10 +55,13 @@ export function Progress(props: { job: Pick<Job, 'tasksDone' | 'tasksTotal' | 's
           ? 'waiting for its turn'
           : ''
   return (
-    <span id="job-progress" class="flex items-center gap-2 text-sm text-muted">
+    <span
+      id={props.compact ? undefined : 'job-progress'}
+      class="flex items-center gap-2 whitespace-nowrap text-sm text-muted"
+    >
       {tasksTotal ? (
         <progress
-          class="h-2 w-32"
+          class={props.compact ? 'h-2 w-16' : 'h-2 w-32'}
           max={String(tasksTotal)}
           value={String(Math.min(tasksDone, tasksTotal))}
         ></progress>
@@ -107,7 +111,7 @@ export function JobStatus(props: { csrf: string | null; job: Job }) {
       ) : (
         ''
       )}
-      {job.summary ? (
+      {job.summary && !(job.recap && job.summary === recapText(job.recap)) ? (
         <p
           class={`basis-full text-sm ${job.state === 'failed' || job.state === 'interrupted' ? 'text-danger' : 'text-muted'}`}
           safe
