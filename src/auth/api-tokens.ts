@@ -4,7 +4,7 @@
  * @example
  *   const { token } = await createApiToken(database, { userId: 1, name: 'ci', scope: 'write' })
  */
-import { and, desc, eq, isNull } from 'drizzle-orm'
+import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import type { Database, Tables } from '../db/client.ts'
 import { randomToken, sha256Hex } from '../lib/crypto.ts'
 
@@ -29,6 +29,9 @@ export async function createApiToken(
   return { token, row: row! }
 }
 
+/** Every API request looks its token up, so the query is prepared once per database. */
+const byHash = new WeakMap<Database, { execute(values: { hash: string }): Promise<ApiToken[]> }>()
+
 /** The usable token for a bearer value, or null (unknown, revoked, expired). */
 export async function findApiToken(
   database: Database,
@@ -37,11 +40,17 @@ export async function findApiToken(
 ): Promise<ApiToken | null> {
   if (!/^up_[A-Za-z0-9_-]{20,64}$/.test(token)) return null
   const { db, t } = database
-  const [row] = await db
-    .select()
-    .from(t.apiTokens)
-    .where(and(eq(t.apiTokens.tokenHash, sha256Hex(token)), isNull(t.apiTokens.revokedAt)))
-    .limit(1)
+  let statement = byHash.get(database)
+  if (!statement) {
+    statement = db
+      .select()
+      .from(t.apiTokens)
+      .where(and(eq(t.apiTokens.tokenHash, sql.placeholder('hash')), isNull(t.apiTokens.revokedAt)))
+      .limit(1)
+      .prepare('api_token_by_hash')
+    byHash.set(database, statement)
+  }
+  const [row] = await statement.execute({ hash: sha256Hex(token) })
   if (!row || (row.expiresAt && row.expiresAt <= now)) return null
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
     await db.update(t.apiTokens).set({ lastUsedAt: now }).where(eq(t.apiTokens.id, row.id))

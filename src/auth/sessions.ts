@@ -6,7 +6,7 @@
  * @example
  *   const { token } = await createSession(database, user, { stage: 'full', ip, userAgent })
  */
-import { and, eq, lt, ne, or } from 'drizzle-orm'
+import { and, eq, lt, ne, or, sql } from 'drizzle-orm'
 import type { Database, Tables } from '../db/client.ts'
 import { randomToken, sha256Hex } from '../lib/crypto.ts'
 import { identityChanged } from './session-cache.ts'
@@ -20,6 +20,28 @@ const TOUCH_EVERY_MS = 60 * 1000
 
 export function sessionCookieName(production: boolean): string {
   return production ? '__Host-unipanel_session' : 'unipanel_session'
+}
+
+/** The per-request lookup, prepared once per database. */
+const statements = new WeakMap<Database, ReturnType<typeof prepare>>()
+function prepare(database: Database) {
+  const { db, t } = database
+  return {
+    byId: db
+      .select()
+      .from(t.sessions)
+      .where(eq(t.sessions.id, sql.placeholder('id')))
+      .limit(1)
+      .prepare('session_by_id'),
+  }
+}
+function statementsOf(database: Database) {
+  let prepared = statements.get(database)
+  if (!prepared) {
+    prepared = prepare(database)
+    statements.set(database, prepared)
+  }
+  return prepared
 }
 
 export async function createSession(
@@ -56,7 +78,7 @@ export async function findSession(
   if (!/^[A-Za-z0-9_-]{10,64}$/.test(token)) return null
   const { db, t } = database
   const id = sha256Hex(token)
-  const [session] = await db.select().from(t.sessions).where(eq(t.sessions.id, id)).limit(1)
+  const [session] = await statementsOf(database).byId.execute({ id })
   if (!session) return null
   if (session.expiresAt <= now || now.getTime() - session.lastSeenAt.getTime() > SESSION_IDLE_MS) {
     await db.delete(t.sessions).where(eq(t.sessions.id, id))

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { findUserById, type User } from '../../src/areas/users/repository.ts'
 import { createApiToken } from '../../src/auth/api-tokens.ts'
 import { observeSpawns } from '../../src/lib/spawn.ts'
+import { panelSshKey } from '../../src/lib/ssh-key.ts'
 import { PUBLIC_URL, TEST_PASSWORD, type TestPanel, testPanel } from '../helpers.ts'
 import { Client, snapshot } from '../identity/support.ts'
 
@@ -23,6 +24,9 @@ beforeAll(async () => {
   await client.signIn(admin.username, TEST_PASSWORD)
   token = (await createApiToken(panel.deps.database, { userId: admin.id, name: 'csrf', scope: 'write' }))
     .token
+  // The panel's SSH key is made on first use (a server's page shows it); make it now, so
+  // that one-time start-up is not mistaken for work done by a HEAD request.
+  await panelSshKey(panel.deps)
 })
 afterAll(() => panel.dispose())
 

@@ -141,7 +141,7 @@ describe.skipIf(!enabled)('jobs: a hostile server is refused before anything run
           expect(done.pid).toBeNull()
           expect(done.lockKey).toBeNull()
         }
-        expect(spawned.map((a) => a.join(" "))).toEqual([])
+        expect(spawned.map((a) => a.join(' '))).toEqual([])
         expect(existsSync('/tmp/unipanel-proxycommand')).toBe(false)
       } finally {
         stop()

@@ -37,9 +37,25 @@ export async function findUserByUsername(database: Database, username: string): 
   return row ?? null
 }
 
-export async function findUserById(database: Database, id: number): Promise<User | null> {
+const byIdStatements = new WeakMap<Database, ReturnType<typeof prepareById>>()
+function prepareById(database: Database) {
   const { db, t } = database
-  const [row] = await db.select().from(t.users).where(eq(t.users.id, id)).limit(1)
+  return db
+    .select()
+    .from(t.users)
+    .where(eq(t.users.id, sql.placeholder('id')))
+    .limit(1)
+    .prepare('user_by_id')
+}
+
+/** Runs on every authenticated request, so it is prepared once per database. */
+export async function findUserById(database: Database, id: number): Promise<User | null> {
+  let statement = byIdStatements.get(database)
+  if (!statement) {
+    statement = prepareById(database)
+    byIdStatements.set(database, statement)
+  }
+  const [row] = await statement.execute({ id })
   return row ?? null
 }
 
