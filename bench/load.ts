@@ -6,6 +6,8 @@
  *
  * Usage: bun bench/load.ts <url> [seconds=3] [concurrency=32] [warmup=1]
  */
+export {}
+
 const [url, secondsArg, concurrencyArg, warmupArg] = process.argv.slice(2)
 if (!url || !/^http:\/\/(127\.\d+\.\d+\.\d+|\[::1\]|localhost)(:\d+)?\//.test(url)) {
   process.stderr.write('load.ts: give a loopback http:// URL\n')
