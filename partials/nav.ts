@@ -25,6 +25,13 @@ export const NAV: readonly NavEntry[] = [
     keywords: 'hosts fleet metrics ssh',
   },
   {
+    href: '/alerts',
+    label: 'Alerts',
+    icon: 'alerts',
+    roles: ['admin'],
+    keywords: 'alerts rules thresholds notifications telegram webhook email',
+  },
+  {
     href: '/websites',
     label: 'Websites',
     icon: 'websites',

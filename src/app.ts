@@ -12,6 +12,7 @@ import { requestId } from 'hono/request-id'
 import { secureHeaders } from 'hono/secure-headers'
 import { api } from './api/routes.ts'
 import { accountPages } from './areas/account/routes.tsx'
+import { alertPages } from './areas/alerts/routes.tsx'
 import { auditPages } from './areas/audit/routes.tsx'
 import { dashboard } from './areas/dashboard/routes.tsx'
 import { health } from './areas/health/routes.ts'
@@ -99,6 +100,7 @@ export function createApp(deps: Deps) {
   app.route('/', dashboard)
   app.route('/servers', serverPages)
   app.route('/servers', serverJobPages)
+  app.route('/alerts', alertPages)
   app.route('/jobs', jobPages)
   app.route('/users', userPages)
   app.route('/packages', packagePages)

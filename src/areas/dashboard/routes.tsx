@@ -1,37 +1,74 @@
-/** The dashboard: what the signed-in user has, and the state of the panel. */
+/**
+ * The dashboard: the status card of every server the user may see, live over SSE, and
+ * the user's account. Cards are updated in place (`<hx-partial>` per card); updates of
+ * a large fleet are gathered for a second so a viewer gets one message, not hundreds.
+ */
 import { Hono } from 'hono'
 import { Card, PageHeader } from '../../../partials/ui.tsx'
+import type { Deps } from '../../deps.ts'
 import type { AppEnv } from '../../lib/env.ts'
 import { page } from '../../lib/render.tsx'
-import { listServers } from '../servers/repository.ts'
+import { sseStream } from '../../lib/sse.ts'
+import { feedsFor } from '../metrics/feeds.ts'
+import { allLatest } from '../metrics/store.ts'
+import { listServers, type Server } from '../servers/repository.ts'
+import { CardBody } from '../servers/views.tsx'
+import { visibleServers } from '../servers/visibility.ts'
+import type { User } from '../users/repository.ts'
 
 export const dashboard = new Hono<AppEnv>()
 
+/** How long card updates are gathered into one SSE message. */
+export const COALESCE_MS = 1000
+
+async function serversFor(deps: Deps, user: User): Promise<{ servers: Server[]; admin: boolean }> {
+  const visible = await visibleServers(deps, user)
+  if (visible.all) return { servers: await listServers(deps.database), admin: true }
+  if (visible.ids.size === 0) return { servers: [], admin: false }
+  return { servers: (await listServers(deps.database)).filter((s) => visible.has(s.id)), admin: false }
+}
+
+const cardId = (id: number) => `server-card-${id}`
+
 dashboard.get('/', async (c) => {
   const user = c.var.user!
-  const servers = user.role === 'admin' ? await listServers(c.var.deps.database) : []
+  const { servers, admin } = await serversFor(c.var.deps, user)
+  const latest = new Map(
+    (servers.length ? await allLatest(c.var.deps.database) : []).map((l) => [l.serverId, l.sample]),
+  )
   return page(
     c,
     'Dashboard',
     <>
       <PageHeader title={`Welcome, ${user.username}`} description="The state of your hosting at a glance." />
+      {servers.length > 0 ? (
+        <section class="mb-6" aria-label="Servers">
+          <h2 class="mb-3 text-sm font-semibold uppercase tracking-wide text-muted">Servers</h2>
+          <div
+            class="grid gap-4 sm:grid-cols-2 lg:grid-cols-3"
+            hx-sse:connect="/dashboard/live"
+            hx-swap="none"
+          >
+            {servers.map((server) => (
+              <article id={cardId(server.id)} class="card">
+                <CardBody
+                  name={server.name}
+                  href={admin ? `/servers/${server.id}` : null}
+                  state={{
+                    serverId: server.id,
+                    points: [],
+                    latest: latest.get(server.id) ?? null,
+                    status: server.status,
+                  }}
+                />
+              </article>
+            ))}
+          </div>
+        </section>
+      ) : (
+        ''
+      )}
       <div class="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
-        {user.role === 'admin' ? (
-          <Card title="Servers">
-            <ul class="space-y-2">
-              {servers.map((server) => (
-                <li class="flex items-center justify-between gap-2">
-                  <span class="font-medium" safe>
-                    {server.name}
-                  </span>
-                  <span class={`badge badge-${server.status}`}>{server.status}</span>
-                </li>
-              ))}
-            </ul>
-          </Card>
-        ) : (
-          ''
-        )}
         <Card title="Your account">
           <dl class="grid grid-cols-2 gap-1 text-sm">
             <dt class="text-muted">Role</dt>
@@ -43,4 +80,39 @@ dashboard.get('/', async (c) => {
       </div>
     </>,
   )
+})
+
+/** The cards of the servers this user may see, and no other, as they change. */
+dashboard.get('/dashboard/live', async (c) => {
+  const { servers, admin } = await serversFor(c.var.deps, c.var.user!)
+  const feeds = feedsFor(c.var.deps)
+  return sseStream(c, async (send) => {
+    const pending = new Map<number, string>()
+    let timer: ReturnType<typeof setTimeout> | null = null
+    const flush = () => {
+      timer = null
+      if (pending.size === 0) return
+      send([...pending.values()].join(''))
+      pending.clear()
+    }
+    const leaves = await Promise.all(
+      servers.map((server) =>
+        feeds.join(server.id, (feed) => {
+          const html = feed.memo(admin ? 'card-admin' : 'card', () =>
+            String(
+              <hx-partial hx-target={`#${cardId(server.id)}`} hx-swap="innerHTML">
+                <CardBody name={server.name} href={admin ? `/servers/${server.id}` : null} state={feed} />
+              </hx-partial>,
+            ),
+          )
+          pending.set(server.id, html)
+          timer ??= setTimeout(flush, COALESCE_MS)
+        }),
+      ),
+    )
+    return () => {
+      if (timer) clearTimeout(timer)
+      for (const leave of leaves) leave()
+    }
+  })
 })
