@@ -9,12 +9,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { enqueueBatch } from '../../src/areas/jobs/enqueue.ts'
 import { jobLogPath } from '../../src/areas/jobs/log.ts'
 import { type JobRunner, startJobRunner } from '../../src/areas/jobs/runner.ts'
 import { bootstrapServer, type Component, deployAgent } from '../../src/areas/jobs/server-jobs.ts'
 import { run } from '../../src/lib/spawn.ts'
 import { hasTool, PUBLIC_URL, type TestPanel, testPanel } from '../helpers.ts'
-import { localServer, waitForJob } from './support.ts'
+import { fixtures, localServer, waitForJob } from './support.ts'
 
 const enabled = hasTool('ansible-playbook')
 const T = 90_000
@@ -154,6 +155,59 @@ describe.skipIf(!enabled)('the agent', () => {
       expect(unit).toContain('NoNewPrivileges=yes')
       expect(unit).not.toContain(token)
       expect(logOf(systemd.id)).not.toContain(token)
+    },
+    T,
+  )
+})
+
+describe.skipIf(!enabled)('unipanel_files, the module for batches', () => {
+  test(
+    'writes many files in one task, previews with a diff, then changes only what differs',
+    async () => {
+      const server = await localServer(panel.deps)
+      const dir = mkdtempSync(join(scratch, 'files-'))
+      const apply = async (files: Record<string, unknown>[], dryRun = false) => {
+        const jobs = await enqueueBatch(
+          panel.deps,
+          {
+            kind: 'test.files',
+            serverId: server.id,
+            playbook: join(fixtures, 'batch-files.yml'),
+            requestedBy: null,
+            dryRun,
+          },
+          files.map((input) => ({ input })),
+        )
+        const done = await Promise.all(jobs.map((j) => waitForJob(panel.deps, j.id, { timeoutMs: 60_000 })))
+        for (const job of done) expect(job.state).toBe('succeeded')
+        return { job: done[0]!, log: logOf(done[0]!.batchId ?? done[0]!.id) }
+      }
+      const files = Array.from({ length: 20 }, (_, i) => ({
+        path: join(dir, 'sites', `site-${i}.conf`),
+        content: `server_name site${i}.example; # {{ not templated }}\n`,
+        mode: '0640',
+      }))
+
+      const preview = await apply(files, true)
+      expect(preview.job.recap!.changed).toBe(1)
+      expect(preview.log).toContain(`+server_name site7.example; # {{ not templated }}`)
+      expect(existsSync(files[0]!.path)).toBe(false)
+
+      const first = await apply(files)
+      expect(first.job.recap!.changed).toBe(1)
+      expect(readFileSync(files[3]!.path, 'utf8')).toBe(files[3]!.content)
+      expect(statSync(files[3]!.path).mode & 0o777).toBe(0o640)
+
+      expect((await apply(files)).job.recap!.changed).toBe(0)
+
+      const edited = files.map((f, i) =>
+        i === 5 ? { ...f, content: 'changed\n' } : i === 6 ? { ...f, state: 'absent' } : f,
+      )
+      const third = await apply(edited)
+      expect(third.job.recap!.changed).toBe(1)
+      expect(readFileSync(files[5]!.path, 'utf8')).toBe('changed\n')
+      expect(existsSync(files[6]!.path)).toBe(false)
+      expect(readFileSync(files[4]!.path, 'utf8')).toBe(files[4]!.content)
     },
     T,
   )

@@ -107,6 +107,7 @@ function ansibleConfig(dir: string, ansibleDir: string, forks: number): string {
   return `# Generated for one job by the Unipanel runner; ANSIBLE_CONFIG points here so no other config is read.
 [defaults]
 roles_path = ${join(ansibleDir, 'roles')}
+library = ${join(ansibleDir, 'library')}
 callback_plugins = ${join(ansibleDir, 'callback_plugins')}
 callbacks_enabled = unipanel
 stdout_callback = default
