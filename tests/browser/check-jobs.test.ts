@@ -94,11 +94,22 @@ describe.skipIf(!enabled)('check-jobs', () => {
     await panel.screenshot('job-preview')
     await page.click('button:has-text("Apply these changes")')
     // htmx swaps the new job's page in and pushes its URL.
-    await page.waitForURL((url) => /^\/jobs\/\d+$/.test(url.pathname) && url.pathname !== `/jobs/${preview.id}`)
+    await page.waitForURL(
+      (url) => /^\/jobs\/\d+$/.test(url.pathname) && url.pathname !== `/jobs/${preview.id}`,
+    )
     const applied = Number(page.url().split('/').pop())
     expect(applied).toBeGreaterThan(preview.id)
     await page.waitForSelector('#job-status .badge-succeeded', { timeout: 30_000 })
     expect(readFileSync(path, 'utf8')).toBe('hello from the browser\n')
+    expect(panel.problems).toEqual([])
+  })
+
+  test('the jobs list refreshes itself while a job runs', async () => {
+    const { page } = panel
+    const running = await job({ seconds: 2, lines: 1 })
+    await page.goto('/jobs')
+    const row = page.locator('tr', { has: page.locator(`a[href="/jobs/${running.id}"]`) })
+    await row.locator('.badge-succeeded').waitFor({ timeout: 30_000 })
     expect(panel.problems).toEqual([])
   })
 

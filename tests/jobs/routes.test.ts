@@ -4,8 +4,11 @@
  * retry and apply, the job page, and its live log over SSE on a real socket.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { enqueueJob } from '../../src/areas/jobs/enqueue.ts'
+import { eq } from 'drizzle-orm'
+import { enqueueBatch, enqueueJob } from '../../src/areas/jobs/enqueue.ts'
 import type { PublicJob } from '../../src/areas/jobs/model.ts'
 import { type JobRunner, startJobRunner } from '../../src/areas/jobs/runner.ts'
 import type { User } from '../../src/areas/users/repository.ts'
@@ -83,10 +86,7 @@ describe.skipIf(!enabled)('the jobs API', () => {
       expect(job.dryRun).toBe(true)
       expect(job.state).toBe('succeeded')
       const { db, t } = panel.deps.database
-      const [row] = await db
-        .select()
-        .from(t.servers)
-        .where((await import('drizzle-orm')).eq(t.servers.id, server!.id))
+      const [row] = await db.select().from(t.servers).where(eq(t.servers.id, server!.id))
       expect(row!.facts).toEqual({})
 
       expect(
@@ -298,6 +298,44 @@ describe.skipIf(!enabled)('the jobs pages', () => {
       } finally {
         abort.abort()
         http.stop(true)
+      }
+    },
+    T,
+  )
+
+  test(
+    'a queued job that joins another’s play streams that play’s log',
+    async () => {
+      const browser = await panel.signIn('admin')
+      const [server] = await extraLocalServers(panel.deps, 1, 'sse-batch')
+      const blocker = await slowJob(server!.id, browser.user!.id, { seconds: 2 })
+      const dir = mkdtempSync(join(tmpdir(), 'unipanel-sse-batch-'))
+      const jobs = await enqueueBatch(
+        panel.deps,
+        {
+          kind: 'test.batch',
+          serverId: server!.id,
+          playbook: join(fixtures, 'batch.yml'),
+          requestedBy: browser.user!.id,
+        },
+        [0, 1, 2].map((i) => ({ input: { dir, content: `joined ${i}` } })),
+      )
+      const follower = jobs[2]!
+      const http = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: panel.app.fetch })
+      try {
+        // Connected while the job is still queued, with no play of its own yet.
+        const res = await fetch(`http://127.0.0.1:${http.port}/jobs/${follower.id}/stream?after=0`, {
+          headers: { cookie: browser.cookie },
+        })
+        const text = await res.text()
+        expect(text).toContain(`[unipanel] job ${jobs[0]!.id} with 2 more in one play`)
+        expect(text).toContain(`(item=${follower.id})`)
+        expect(text).toContain('badge-succeeded')
+        expect((await waitForJob(panel.deps, follower.id)).batchId).toBe(jobs[0]!.id)
+        await waitForJob(panel.deps, blocker.id)
+      } finally {
+        http.stop(true)
+        rmSync(dir, { recursive: true, force: true })
       }
     },
     T,

@@ -153,10 +153,11 @@ export async function setProgress(
   await db.update(t.jobs).set({ tasksDone: done, tasksTotal: total }).where(inArray(t.jobs.id, ids))
 }
 
-/** Marks this runner's jobs alive; answers the ids whose cancel was requested meanwhile. */
-export async function heartbeat(database: Database, runner: string): Promise<number[]> {
+/** Marks the jobs this runner is running alive; answers the ids whose cancel was requested meanwhile. */
+export async function heartbeat(database: Database, runner: string, ids: number[]): Promise<number[]> {
+  if (ids.length === 0) return []
   const { db, t } = database
-  const mine = and(eq(t.jobs.runner, runner), eq(t.jobs.state, 'running'))
+  const mine = and(eq(t.jobs.runner, runner), eq(t.jobs.state, 'running'), inArray(t.jobs.id, ids))
   await db.update(t.jobs).set({ heartbeatAt: new Date() }).where(mine)
   const rows = await db
     .select({ id: t.jobs.id })

@@ -301,9 +301,7 @@ export class JobRunner {
       this.deps.events.publish(jobTopic(job.id), { t: 'state', id: job.id, finished: false })
     }
     this.execute(run)
-      .catch((err) =>
-        this.deps.log.error('job runner: a run failed', { job: leader.id, error: (err as Error).message }),
-      )
+      .catch((err) => this.failRun(run, err as Error))
       .finally(() => {
         this.runs.delete(leader.id)
         resolveDone()
@@ -442,6 +440,31 @@ export class JobRunner {
     await this.afterEnd(finished)
   }
 
+  /** An unexpected error (the database went away, say): stop the play and, if possible, record the failure. */
+  private async failRun(run: Run, err: Error): Promise<void> {
+    this.deps.log.error('job runner: a run failed', { job: run.leader.id, error: err.message })
+    if (run.pid) signalGroup(run.pid, 'SIGKILL')
+    try {
+      const ended = await finishJobs(
+        this.deps.database,
+        run.jobs.map((j) => j.id),
+        {
+          state: 'failed',
+          exitCode: null,
+          recap: null,
+          summary: `the panel could not finish running this job: ${err.message.split('\n')[0]}`,
+          result: null,
+          tasksDone: 0,
+          tasksTotal: null,
+          logText: null,
+        },
+      )
+      await this.afterEnd(ended)
+    } catch {
+      // The database is unreachable too: the heartbeat sweep of a healthy process will interrupt the jobs.
+    }
+  }
+
   /** The vars file: the job's input (and secrets) as top-level variables, or `items` for a batchable kind. */
   private varsFor(jobs: Job[], secrets: Record<string, unknown>[]): Record<string, unknown> {
     const leader = jobs[0]!
@@ -516,7 +539,8 @@ export class JobRunner {
 
   private async beat(): Promise<void> {
     try {
-      for (const id of await heartbeat(this.deps.database, this.id)) this.cancelLocal(id)
+      const ids = [...this.runs.values()].flatMap((run) => run.jobs.map((j) => j.id))
+      for (const id of await heartbeat(this.deps.database, this.id, ids)) this.cancelLocal(id)
     } catch (err) {
       this.deps.log.error('job runner: heartbeat failed', { error: (err as Error).message })
     }
@@ -543,8 +567,10 @@ export class JobRunner {
 
   private async sweepStale(): Promise<void> {
     try {
+      const mine = new Set([...this.runs.values()].flatMap((run) => run.jobs.map((j) => j.id)))
+      // Stale and not running here: another process died, or a run of ours ended without its row.
       const stale = (await staleJobs(this.deps.database, new Date(Date.now() - this.options.staleMs))).filter(
-        (job) => job.runner !== this.id,
+        (job) => job.runner !== this.id || !mine.has(job.id),
       )
       await this.interrupt(stale, 'the panel process running it stopped answering before the job finished')
     } catch (err) {
