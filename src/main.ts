@@ -84,6 +84,11 @@ async function commandServe(argv: string[]): Promise<number> {
     ],
   )
   const config = loadConfig(process.env, { host: values.host, port: values.port, debug: values.debug })
+  // Listen for signals before the socket opens: a SIGTERM while serve() still sets up must stop cleanly too.
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve())
+    process.once('SIGTERM', () => resolve())
+  })
   const log = createLog()
   const deps = await openDeps(config, log)
   const server = await serve(deps).catch(async (err) => {
@@ -91,11 +96,7 @@ async function commandServe(argv: string[]): Promise<number> {
     throw err
   })
   startMetrics(deps)
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve()
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-  })
+  await stopRequested
   log.info('stopping')
   await server.stop()
   await closeDeps(deps)
