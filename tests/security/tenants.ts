@@ -101,6 +101,28 @@ export const OBJECT_FIXTURES: ObjectFixture[] = [
       ).row.id,
   },
   {
+    // A finished job (so its stream ends at once), named after its requester in the summary.
+    route: /\/jobs\/:id/,
+    make: async ({ panel }, owner) => {
+      const { db, t } = panel.deps.database
+      const [job] = await db
+        .insert(t.jobs)
+        .values({
+          kind: 'server.facts',
+          playbook: 'facts.yml',
+          input: { note: `${owner.username} input` },
+          requestedBy: owner.id,
+          state: 'succeeded',
+          summary: `${owner.username} job`,
+          logText: `${owner.username} log\n`,
+          startedAt: new Date(),
+          finishedAt: new Date(),
+        })
+        .returning()
+      return job!.id
+    },
+  },
+  {
     route: /\/sessions\/:sid/,
     make: async ({ panel }, owner) =>
       (
