@@ -315,3 +315,23 @@ describe.skipIf(!enabled)('the job runner', () => {
     T,
   )
 })
+
+describe('without ansible-playbook', () => {
+  test('a job fails saying what to install, and the server is free again', async () => {
+    const other = await testPanel({ UNIPANEL_ANSIBLE_PLAYBOOK: '/nonexistent/ansible-playbook' })
+    const missing = await startJobRunner(other.deps, { pollMs: 200 })
+    try {
+      const server = await localServer(other.deps)
+      const job = await gatherFacts(other.deps, server.id, { requestedBy: null })
+      const done = await waitForJob(other.deps, job.id)
+      expect(done.state).toBe('failed')
+      expect(done.summary).toContain('/nonexistent/ansible-playbook could not be started')
+      expect(done.summary).toContain('install ansible-core')
+      expect(done.lockKey).toBeNull()
+      expect(done.logText).toContain('[unipanel] failed:')
+    } finally {
+      await missing.stop()
+      await other.dispose()
+    }
+  })
+})

@@ -40,7 +40,7 @@ import {
 } from './repository.ts'
 import { openJobSecrets, secretStrings } from './secrets.ts'
 import {
-  ConnectionError,
+  CannotRun,
   checkConnection,
   createWorkspace,
   removeLeftoverWorkspaces,
@@ -183,8 +183,8 @@ const minutes = (seconds: number) =>
 export function playbookPath(ansibleDir: string, playbook: string): string {
   const path = isAbsolute(playbook) ? normalize(playbook) : join(ansibleDir, normalize(playbook))
   if (!isAbsolute(playbook) && !path.startsWith(`${ansibleDir}/`))
-    throw new ConnectionError('the playbook is outside ansible/')
-  if (!existsSync(path)) throw new ConnectionError(`the playbook ${playbook} does not exist`)
+    throw new CannotRun('the playbook is outside ansible/')
+  if (!existsSync(path)) throw new CannotRun(`the playbook ${playbook} does not exist`)
   return path
 }
 
@@ -213,11 +213,6 @@ export class JobRunner {
       killGraceMs: options.killGraceMs ?? 5000,
       batchLimit: options.batchLimit ?? 500,
     }
-  }
-
-  /** How many plays run in this process now. */
-  get activeCount(): number {
-    return this.runs.size
   }
 
   async start(): Promise<this> {
@@ -342,8 +337,7 @@ export class JobRunner {
     let end: JobEnd
     let workspace: ReturnType<typeof createWorkspace> | null = null
     try {
-      if (leader.serverId !== null && !server)
-        throw new ConnectionError('the server of this job no longer exists')
+      if (leader.serverId !== null && !server) throw new CannotRun('the server of this job no longer exists')
       const ansibleDir = await resourceDir('ansible', deps.config.dataDir)
       const path = playbookPath(ansibleDir, leader.playbook)
       // Checked before the key is fetched: a refused server starts nothing, not even ssh-keygen.
@@ -362,7 +356,7 @@ export class JobRunner {
       try {
         child = spawnProcess(argv, { env: workspace.env, cwd: workspace.dir, detached: true })
       } catch (err) {
-        throw new ConnectionError(
+        throw new CannotRun(
           `${deps.config.ansiblePlaybook} could not be started (${(err as Error).message}); install ansible-core or set UNIPANEL_ANSIBLE_PLAYBOOK`,
         )
       }
@@ -413,7 +407,7 @@ export class JobRunner {
         }
       }
     } catch (err) {
-      if (!(err instanceof ConnectionError)) throw err
+      if (!(err instanceof CannotRun)) throw err
       end = {
         state: 'failed',
         exitCode: null,

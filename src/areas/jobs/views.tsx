@@ -158,7 +158,10 @@ export function JobDetails(props: { job: Job; names: JobNames }) {
   return (
     <Card title="Details">
       <dl class="space-y-1 text-sm">
-        {row('Kind', `${jobKindLabel(job.kind)} (${job.kind})`)}
+        {row(
+          'Kind',
+          jobKindLabel(job.kind) === job.kind ? job.kind : `${jobKindLabel(job.kind)} (${job.kind})`,
+        )}
         {row('Server', names.server(job.serverId))}
         {row('Playbook', job.playbook)}
         {row('Mode', job.dryRun ? 'dry run (--check --diff): a preview, nothing is changed' : 'apply')}

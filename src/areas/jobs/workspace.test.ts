@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Server } from '../servers/repository.ts'
-import { ConnectionError, checkConnection, createWorkspace } from './workspace.ts'
+import { CannotRun, checkConnection, createWorkspace } from './workspace.ts'
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOx1examplekeyexamplekeyexamplekeyexampleke'
 
@@ -106,7 +106,7 @@ describe('a job workspace', () => {
       { hostKey: null },
       { hostKey: 'not a key' },
     ]
-    for (const values of refused) expect(() => checkConnection(server(values))).toThrow(ConnectionError)
+    for (const values of refused) expect(() => checkConnection(server(values))).toThrow(CannotRun)
     for (const ok of [{ host: '192.0.2.1' }, { host: '2001:db8::1' }, { host: 'a-b.example.org', port: 22 }])
       expect(() => checkConnection(server(ok))).not.toThrow()
   })

@@ -22,8 +22,8 @@ import { unsafeVarsYaml } from './vars.ts'
 
 export const WORKSPACE_PREFIX = 'unipanel-job-'
 
-/** Thrown for a server the panel must not connect to as recorded; the job fails with the message. */
-export class ConnectionError extends Error {}
+/** Why a job cannot start (a server recorded wrong, a missing playbook); the job fails with the message, nothing is spawned. */
+export class CannotRun extends Error {}
 
 const HOST_NAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
@@ -32,7 +32,7 @@ const SSH_USER = /^[a-z_][a-z0-9_.-]{0,31}$/
 const HOST_KEY =
   /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/]+={0,3}$/
 
-/** The checks a server must pass before a job connects to it; throws ConnectionError. */
+/** The checks a server must pass before a job connects to it; throws CannotRun. */
 export function checkConnection(server: Server): void {
   if (server.connection === 'local') return
   const where = `the server ${server.name}`
@@ -40,18 +40,18 @@ export function checkConnection(server: Server): void {
     server.host.startsWith('-') ||
     !(HOST_NAME.test(server.host) || (server.host.includes(':') && IPV6.test(server.host)))
   )
-    throw new ConnectionError(
+    throw new CannotRun(
       `${where} has the host ${JSON.stringify(server.host.slice(0, 80))}, which is not a host name or IP address; correct the server before running jobs on it`,
     )
   if (!Number.isInteger(server.port) || server.port < 1 || server.port > 65535)
-    throw new ConnectionError(`${where} has the port ${server.port}, which is not between 1 and 65535`)
+    throw new CannotRun(`${where} has the port ${server.port}, which is not between 1 and 65535`)
   if (!SSH_USER.test(server.user))
-    throw new ConnectionError(
+    throw new CannotRun(
       `${where} has the SSH user ${JSON.stringify(server.user.slice(0, 40))}, which is not a valid user name`,
     )
   const keys = hostKeys(server)
   if (keys.length === 0)
-    throw new ConnectionError(
+    throw new CannotRun(
       `no SSH host key is recorded for ${where}; add the server again so its host key is recorded`,
     )
 }
@@ -161,7 +161,7 @@ export function createWorkspace(options: {
     }
     let keyFile: string | null = null
     if (server?.connection === 'ssh') {
-      if (!options.privateKey) throw new ConnectionError('the panel has no SSH key to reach the server with')
+      if (!options.privateKey) throw new CannotRun('the panel has no SSH key to reach the server with')
       keyFile = write(
         'id_panel',
         options.privateKey.endsWith('\n') ? options.privateKey : `${options.privateKey}\n`,
