@@ -16,6 +16,8 @@ import { alertPages } from './areas/alerts/routes.tsx'
 import { auditPages } from './areas/audit/routes.tsx'
 import { dashboard } from './areas/dashboard/routes.tsx'
 import { health } from './areas/health/routes.ts'
+import { AGENT_SAMPLES_PATH } from './areas/metrics/agent-api.ts'
+import { prometheus } from './areas/metrics/prometheus.ts'
 import { jobPages } from './areas/jobs/routes.tsx'
 import { serverJobPages } from './areas/jobs/server-pages.tsx'
 import { AGENT_SAMPLES_PATH } from './areas/metrics/agent-api.ts'
@@ -47,6 +49,8 @@ export function createApp(deps: Deps) {
     c.set('apiToken', null)
     await next()
     if (c.req.path.startsWith('/static/')) return
+    // Thousands of agents push every few seconds: only their failures are worth a log line.
+    if (c.req.path === AGENT_SAMPLES_PATH && c.res.status < 400) return
     deps.log.info('request', {
       method: c.req.method,
       path: c.req.path,

@@ -8,7 +8,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { registerOperation } from '../../api/openapi.ts'
-import { validJson } from '../../api/validate.ts'
+import { invalid } from '../../api/validate.ts'
 import type { AppEnv } from '../../lib/env.ts'
 import { AppError } from '../../lib/errors.ts'
 import { verifyAgentToken } from './agent-tokens.ts'
@@ -45,10 +45,18 @@ agentApi.post(
     c.set('agentServerId', serverId)
     return next()
   },
-  validJson(samplesBody),
   async (c) => {
     const serverId = c.var.agentServerId
-    const { samples } = c.req.valid('json')
+    // Parsed by hand rather than through validJson: this runs 400 times a second for 2,000 agents.
+    let body: unknown
+    try {
+      body = await c.req.json()
+    } catch {
+      throw new AppError('bad-request', 'the body is not JSON')
+    }
+    const parsed = samplesBody.safeParse(body)
+    if (!parsed.success) throw invalid(parsed.error)
+    const { samples } = parsed.data
     const now = Date.now()
     if (samples.some((s) => Date.parse(s.at) > now + MAX_AHEAD_MS)) {
       throw new AppError('invalid', 'a sample is dated in the future; check the clock of the server (NTP)', {

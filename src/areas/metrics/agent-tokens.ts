@@ -1,8 +1,8 @@
 /**
  * Agent tokens: what `unipanel agent` pushes samples with. One active token per server
  * (issuing a new one revokes the old), shown once, kept as sha256. They are not API
- * tokens: they may only push samples for their own server. Lookups are cached for a few
- * seconds because every sample carries one; issuing a token clears every process's cache.
+ * tokens: they may only push samples for their own server. Lookups are cached because
+ * every sample carries one; issuing a token or deleting a server clears every process's cache.
  *
  * @example
  *   const { token } = await issueAgentToken(deps, serverId)
@@ -13,7 +13,10 @@ import type { Deps } from '../../deps.ts'
 import { randomToken, sha256Hex } from '../../lib/crypto.ts'
 
 const TOPIC = 'agent-tokens:changed'
-const CACHE_MS = 30_000
+// Long: issuing or revoking a token clears every process's cache at once (an event).
+const CACHE_MS = 600_000
+/** How often a token's last use is written. */
+const USED_MS = 600_000
 const TOKEN = /^ua_[A-Za-z0-9_-]{40,64}$/
 
 type Cache = { entries: Map<string, { serverId: number; until: number; usedAt: number }>; stop: () => void }
@@ -63,7 +66,7 @@ export async function verifyAgentToken(deps: Deps, token: string): Promise<numbe
     cache.entries.delete(hash)
     return null
   }
-  const fresh = hit !== undefined && now - hit.usedAt <= 60_000
+  const fresh = hit !== undefined && now - hit.usedAt <= USED_MS
   if (!fresh) {
     await db
       .update(t.agentTokens)

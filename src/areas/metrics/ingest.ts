@@ -16,7 +16,7 @@ import type { Deps } from '../../deps.ts'
 import { evaluateSample } from '../alerts/engine.ts'
 import { floorTo, MINUTE_MS } from './chunk.ts'
 import type { Sample } from './collector.ts'
-import { insertRaw, type LatestRow, pointOf, type RawRow, rollUpMinute, upsertLatest } from './store.ts'
+import { insertRaw, type LatestRow, pointOf, type RawRow, rollUpMinutes, upsertLatest } from './store.ts'
 
 export const metricsTopic = (serverId: number) => `metrics:${serverId}`
 export const STATUS_TOPIC = 'servers:status'
@@ -166,15 +166,24 @@ function createIngest(deps: Deps): Ingest {
     flush,
     async rollUp(now = Date.now()) {
       await flush()
-      let done = 0
+      // Finished minutes, each with the servers that had samples in it.
+      const due = new Map<number, number[]>()
       for (const [serverId, minutes] of dirty) {
-        for (const minute of [...minutes]) {
+        for (const minute of minutes) {
           if (minute + MINUTE_MS + ROLLUP_GRACE_MS > now) continue
           minutes.delete(minute)
-          await rollUpMinute(deps.database, serverId, minute)
-          done++
+          let ids = due.get(minute)
+          if (!ids) {
+            ids = []
+            due.set(minute, ids)
+          }
+          ids.push(serverId)
         }
         if (minutes.size === 0) dirty.delete(serverId)
+      }
+      let done = 0
+      for (const [minute, ids] of [...due].sort(([a], [b]) => a - b)) {
+        done += await rollUpMinutes(deps.database, minute, ids)
       }
       return done
     },
