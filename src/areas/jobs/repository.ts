@@ -12,7 +12,6 @@ import { and, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
 import type { AnyColumn } from 'drizzle-orm/column'
 import type { Database } from '../../db/client.ts'
 import type { JobRecap } from '../../db/schema/pg/jobs.ts'
-import type { Server } from '../servers/repository.ts'
 import type { Job, JobState } from './model.ts'
 
 export type NewJob = {
@@ -44,13 +43,6 @@ export async function insertJobs(database: Database, jobs: NewJob[]): Promise<Jo
     }
     return rows
   })
-}
-
-/** The server a job runs on (read here, so the runner needs nothing else of the servers area). */
-export async function findServer(database: Database, id: number): Promise<Server | null> {
-  const { db, t } = database
-  const [row] = await db.select().from(t.servers).where(eq(t.servers.id, id)).limit(1)
-  return row ?? null
 }
 
 export async function findJob(database: Database, id: number): Promise<Job | null> {

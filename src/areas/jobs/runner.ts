@@ -21,14 +21,13 @@ import { randomToken } from '../../lib/crypto.ts'
 import { resourceDir } from '../../lib/resources.ts'
 import { spawnProcess } from '../../lib/spawn.ts'
 import { panelSshKey } from '../../lib/ssh-key.ts'
-import type { Server } from '../servers/repository.ts'
+import { findServer, type Server } from '../servers/repository.ts'
 import { JobLogWriter, jobTopic } from './log.ts'
 import { CANCEL_TOPIC, DEFAULT_TIMEOUT_SECONDS, type Job, jobKind, QUEUED_TOPIC } from './model.ts'
 import { failureReason, parseRecap, recapText, TaskProgress } from './output.ts'
 import {
   claimBatch,
   claimNext,
-  findServer,
   finishJobs,
   heartbeat,
   interruptJobs,

@@ -13,11 +13,11 @@ import { callerOf, ID, idParam } from '../../auth/caller.ts'
 import { requireRole } from '../../auth/middleware.ts'
 import type { Deps } from '../../deps.ts'
 import type { AppEnv } from '../../lib/env.ts'
-import { AppError, notFound } from '../../lib/errors.ts'
+import { AppError } from '../../lib/errors.ts'
 import { recordAudit } from '../audit/record.ts'
 import type { Server } from '../servers/repository.ts'
+import { getServer, publicServer } from '../servers/service.ts'
 import { type Job, publicJob } from './model.ts'
-import { findServer } from './repository.ts'
 import { bootstrapServer, COMPONENTS, gatherFacts } from './server-jobs.ts'
 
 export const factsBody = z.object({ dry_run: z.boolean().optional() }).strict()
@@ -48,22 +48,6 @@ async function optionalJson<T extends z.ZodType>(c: Context<AppEnv>, schema: T):
   return parsed.data
 }
 
-export const serverSummary = (server: Server) => ({
-  id: server.id,
-  name: server.name,
-  connection: server.connection,
-  host: server.host,
-  port: server.port,
-  user: server.user,
-  facts: server.facts,
-})
-
-export async function serverFor(deps: Deps, id: number): Promise<Server> {
-  const server = await findServer(deps.database, id)
-  if (!server) throw notFound(`server #${id}`)
-  return server
-}
-
 export async function auditServerJob(deps: Deps, caller: Caller, action: string, server: Server, job: Job) {
   await recordAudit(deps.database, caller.actor, {
     action,
@@ -83,17 +67,17 @@ serverJobsApi.post(`/:id${ID}/facts`, adminOnly, async (c) => {
   const { deps } = c.var
   const caller = callerOf(c)
   const body = await optionalJson(c, factsBody)
-  const server = await serverFor(deps, idParam(c))
+  const server = await getServer(deps, idParam(c))
   const job = await gatherFacts(deps, server.id, { requestedBy: caller.user.id, dryRun: body.dry_run })
   await auditServerJob(deps, caller, 'server.facts', server, job)
-  return c.json({ server: serverSummary(server), job: publicJob(job) }, 202)
+  return c.json({ server: publicServer(server), job: publicJob(job) }, 202)
 })
 
 serverJobsApi.post(`/:id${ID}/bootstrap`, adminOnly, async (c) => {
   const { deps } = c.var
   const caller = callerOf(c)
   const body = await optionalJson(c, bootstrapBody)
-  const server = await serverFor(deps, idParam(c))
+  const server = await getServer(deps, idParam(c))
   const job = await bootstrapServer(deps, server.id, {
     components: body.components,
     phpVersions: body.php_versions,
@@ -101,7 +85,7 @@ serverJobsApi.post(`/:id${ID}/bootstrap`, adminOnly, async (c) => {
     dryRun: body.dry_run,
   })
   await auditServerJob(deps, caller, 'server.bootstrap', server, job)
-  return c.json({ server: serverSummary(server), job: publicJob(job) }, 202)
+  return c.json({ server: publicServer(server), job: publicJob(job) }, 202)
 })
 
 const accepted = z.object({

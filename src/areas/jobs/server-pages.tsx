@@ -12,8 +12,9 @@ import { requireRole } from '../../auth/middleware.ts'
 import type { AppEnv } from '../../lib/env.ts'
 import { isHtmx } from '../../lib/render.tsx'
 import type { Server } from '../servers/repository.ts'
+import { getServer } from '../servers/service.ts'
 import type { Job } from './model.ts'
-import { auditServerJob, serverFor } from './server-api.ts'
+import { auditServerJob } from './server-api.ts'
 import { bootstrapServer, COMPONENTS, gatherFacts } from './server-jobs.ts'
 
 export const serverJobPages = new Hono<AppEnv>()
@@ -47,7 +48,7 @@ function toJob(c: Context<AppEnv>, job: Job) {
 serverJobPages.post(`/:id${ID}/facts`, adminOnly, async (c) => {
   const { deps } = c.var
   const caller = callerOf(c)
-  const server = await serverFor(deps, idParam(c))
+  const server = await getServer(deps, idParam(c))
   const job = await gatherFacts(deps, server.id, { requestedBy: caller.user.id })
   await auditServerJob(deps, caller, 'server.facts', server, job)
   return toJob(c, job)
@@ -62,7 +63,7 @@ serverJobPages.post(`/:id${ID}/bootstrap`, adminOnly, async (c) => {
     mode: form.get('mode') ?? undefined,
   })
   if (!parsed.success) throw invalid(parsed.error)
-  const server = await serverFor(deps, idParam(c))
+  const server = await getServer(deps, idParam(c))
   const job = await bootstrapServer(deps, server.id, {
     components: parsed.data.components,
     requestedBy: caller.user.id,
