@@ -23,8 +23,15 @@ import { verifySecondFactor } from './totp.ts'
 
 export const authRoutes = new Hono<AppEnv>()
 
-/** Spent on unknown user names too, so timing does not tell which names exist. */
-const DUMMY_HASH = await Bun.password.hash('unipanel-timing-equaliser', { algorithm: 'argon2id' })
+let dummyHash: Promise<string> | null = null
+/**
+ * A hash spent on unknown user names too, so timing does not tell which names exist.
+ * Made on first use, not at import: an argon2 hash costs ~100 ms and ~64 MB at every start.
+ */
+const timingEqualiser = () => {
+  dummyHash ??= Bun.password.hash('unipanel-timing-equaliser', { algorithm: 'argon2id' })
+  return dummyHash
+}
 
 function safeNext(value: string | undefined): string {
   return value && /^\/[A-Za-z0-9/_-]*$/.test(value) && !value.startsWith('//') ? value : '/'
@@ -227,7 +234,7 @@ authRoutes.post('/login', validForm(loginForm), async (c) => {
       429,
     )
   }
-  const ok = await Bun.password.verify(form.password, user?.passwordHash ?? DUMMY_HASH)
+  const ok = await Bun.password.verify(form.password, user?.passwordHash ?? (await timingEqualiser()))
   if (!user || !ok || user.status !== 'active') {
     await record('failure', !user ? 'unknown-user' : !ok ? 'wrong-password' : 'disabled')
     const message =
