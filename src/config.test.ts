@@ -124,6 +124,7 @@ describe('flags and environment', () => {
       UNIPANEL_PDNS_SERVER_ID: 'ns1',
       UNIPANEL_TRUSTED_PROXIES: '127.0.0.1',
       UNIPANEL_JOB_CONCURRENCY: '8',
+      UNIPANEL_ANSIBLE_FORKS: '25',
     })
     expect(config.database).toEqual({ dialect: 'pg', url: 'postgres://panel@db.internal:5432/unipanel' })
     expect(config.publicUrl).toBe('https://panel.example.com')
@@ -134,6 +135,7 @@ describe('flags and environment', () => {
     expect(config.pdns).toEqual({ url: 'http://127.0.0.1:8081', apiKey: 'key', serverId: 'ns1' })
     expect(config.trustedProxies).toEqual(['127.0.0.1'])
     expect(config.jobConcurrency).toBe(8)
+    expect(config.ansibleForks).toBe(25)
   })
 
   test('sqlite: URLs name a file', () => {
@@ -162,6 +164,8 @@ describe('each bad value names its variable', () => {
     ['UNIPANEL_TRUSTED_PROXIES', { UNIPANEL_TRUSTED_PROXIES: 'everyone' }],
     ['UNIPANEL_JOB_CONCURRENCY', { UNIPANEL_JOB_CONCURRENCY: '0' }],
     ['UNIPANEL_JOB_CONCURRENCY', { UNIPANEL_JOB_CONCURRENCY: '100' }],
+    ['UNIPANEL_ANSIBLE_FORKS', { UNIPANEL_ANSIBLE_FORKS: '0' }],
+    ['UNIPANEL_ANSIBLE_FORKS', { UNIPANEL_ANSIBLE_FORKS: 'many' }],
   ]
   for (const [name, env, flags] of cases) {
     test(`${name} = ${JSON.stringify(Object.values(env)[0] ?? flags)}`, () => {

@@ -30,6 +30,8 @@ export type Config = {
   pdns: { url: string | null; apiKey: string | null; serverId: string }
   trustedProxies: string[]
   jobConcurrency: number
+  /** Hosts Ansible works on in parallel within one play (fleet-wide changes). */
+  ansibleForks: number
   debug: boolean
 }
 
@@ -178,6 +180,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     env.UNIPANEL_JOB_CONCURRENCY ?? '4',
   )
 
+  const ansibleForks = parse(
+    'UNIPANEL_ANSIBLE_FORKS',
+    z
+      .string()
+      .regex(/^\d{1,3}$/, 'must be a number from 1 to 200')
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 200, 'must be a number from 1 to 200'),
+    env.UNIPANEL_ANSIBLE_FORKS ?? '10',
+  )
+
   prepareDataDir(dataDir)
   const secret = loadSecret(env, mode, dataDir)
 
@@ -208,6 +220,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       env.UNIPANEL_TRUSTED_PROXIES ?? '',
     ),
     jobConcurrency,
+    ansibleForks,
     debug: flags.debug ?? false,
   }
 }

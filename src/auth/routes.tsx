@@ -263,7 +263,7 @@ authRoutes.post('/login', validForm(loginForm), async (c) => {
 /** The session of a password-checked login waiting for its second step, or null. */
 function pendingSecondStep(c: Context<AppEnv>) {
   const session = c.var.session
-  if (!session || session.stage !== 'password') return null
+  if (session?.stage !== 'password') return null
   if (Date.now() - session.createdAt.getTime() > SECOND_STEP_MS) return null
   return session
 }
@@ -297,7 +297,7 @@ authRoutes.post('/login/totp', validForm(totpForm), async (c) => {
   const form = c.req.valid('form')
   const next = safeNext(form.next)
   const user = await findUserById(database, session.userId)
-  if (!user || user.status !== 'active' || !user.totpEnabled) {
+  if (user?.status !== 'active' || !user.totpEnabled) {
     await deleteSession(database, session.id)
     return barePage(c, 'Sign in', <LoginCard error="Sign in again." />, 401)
   }

@@ -205,7 +205,7 @@ export class JobRunner {
     this.id = `${mark.host}:${mark.pid}:${mark.start}:${randomToken(6)}`
     this.options = {
       concurrency: options.concurrency ?? deps.config.jobConcurrency,
-      forks: options.forks ?? 10,
+      forks: options.forks ?? deps.config.ansibleForks,
       pollMs: options.pollMs ?? 2000,
       heartbeatMs: options.heartbeatMs ?? 10_000,
       staleMs: options.staleMs ?? 90_000,

@@ -213,5 +213,5 @@ export function PostForm(props: { c: Context<AppEnv>; action: string; class?: st
 
 export function when(date: Date | null | undefined): string {
   if (!date) return '—'
-  return date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC'
+  return `${date.toISOString().replace('T', ' ').slice(0, 16)} UTC`
 }
