@@ -12,8 +12,6 @@
  */
 import { randomBytes } from 'node:crypto'
 import { and, eq, isNull, lt, or } from 'drizzle-orm'
-import { generateSecret, generateURI, verify } from 'otplib'
-import { encode } from 'uqr'
 import type { User } from '../areas/users/repository.ts'
 import type { Database } from '../db/client.ts'
 import type { Deps } from '../deps.ts'
@@ -25,6 +23,18 @@ export const TOTP_PERIOD = 30
 const TOLERANCE_SECONDS = TOTP_PERIOD
 export const RECOVERY_CODE_COUNT = 10
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
+
+let otplib: Promise<typeof import('otplib')> | null = null
+let uqr: Promise<typeof import('uqr')> | null = null
+/** Loaded on first use: most starts never check a code, and both cost memory at every start otherwise. */
+const otp = () => {
+  otplib ??= import('otplib')
+  return otplib
+}
+const qrEncoder = () => {
+  uqr ??= import('uqr')
+  return uqr
+}
 
 const box = (deps: Pick<Deps, 'config'>) => secretBox(deps.config.secret, 'totp-secret')
 
@@ -39,8 +49,8 @@ const ENROL_MS = 30 * 60 * 1000
  * Starts enrolment without writing anything: a fresh secret, and the same secret sealed
  * for this user with an expiry, carried by the form until a code confirms it.
  */
-export function startEnrolment(deps: Pick<Deps, 'config'>, user: User, now = Date.now()) {
-  const secret = generateSecret()
+export async function startEnrolment(deps: Pick<Deps, 'config'>, user: User, now = Date.now()) {
+  const secret = (await otp()).generateSecret()
   const pending = secretBox(deps.config.secret, 'totp-enrolment').seal(
     JSON.stringify({ user: user.id, secret, expires: now + ENROL_MS }),
   )
@@ -66,13 +76,13 @@ function openPending(deps: Pick<Deps, 'config'>, user: User, pending: string, no
   }
 }
 
-export function otpauthUri(secret: string, username: string): string {
-  return generateURI({ issuer: 'Unipanel', label: username, secret })
+export async function otpauthUri(secret: string, username: string): Promise<string> {
+  return (await otp()).generateURI({ issuer: 'Unipanel', label: username, secret })
 }
 
 /** A QR code as an SVG data: URL (the CSP allows data: images, and an <img> needs no style). */
-export function qrCodeDataUrl(text: string): string {
-  const qr = encode(text, { ecc: 'M', border: 2 })
+export async function qrCodeDataUrl(text: string): Promise<string> {
+  const qr = (await qrEncoder()).encode(text, { ecc: 'M', border: 2 })
   let path = ''
   qr.data.forEach((row, y) => {
     row.forEach((dark, x) => {
@@ -95,7 +105,7 @@ export async function acceptTotpCode(
 ): Promise<boolean> {
   const secret = totpSecretOf(deps, user)
   if (!secret || !/^\d{6}$/.test(code)) return false
-  const result = await verify({
+  const result = await (await otp()).verify({
     secret,
     token: code,
     epoch: Math.floor(now / 1000),
@@ -127,7 +137,7 @@ export async function confirmEnrolment(
   if (user.totpEnabled) return null
   const secret = openPending(deps, user, pending, now)
   if (!secret || !/^\d{6}$/.test(code)) return null
-  const result = await verify({
+  const result = await (await otp()).verify({
     secret,
     token: code,
     epoch: Math.floor(now / 1000),

@@ -10,16 +10,15 @@
  *   const database = await openDatabase(config.database)
  *   await database.db.select().from(database.t.users)
  */
-import { Database as SqliteDriver } from 'bun:sqlite'
+import type { Database as SqliteDriver } from 'bun:sqlite'
 import { sql } from 'drizzle-orm'
-import { drizzle as drizzleSqlite } from 'drizzle-orm/bun-sqlite'
-import { migrate as migrateSqlite } from 'drizzle-orm/bun-sqlite/migrator'
-import { drizzle as drizzlePg, type PostgresJsDatabase } from 'drizzle-orm/postgres-js'
-import { migrate as migratePg } from 'drizzle-orm/postgres-js/migrator'
-import postgres from 'postgres'
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js'
+import type postgres from 'postgres'
 import type { DatabaseTarget } from '../config.ts'
-import * as pgSchema from './schema/pg/index.ts'
-import * as sqliteSchema from './schema/sqlite/index.ts'
+import type * as pgSchema from './schema/pg/index.ts'
+
+// Each dialect's driver, drizzle adapter and schema are imported only when that dialect
+// is opened: a SQLite panel never pays the memory of postgres-js, and the reverse.
 
 export type Tables = typeof pgSchema
 /** The query-builder view area code is written against (both dialects answer it alike). */
@@ -44,10 +43,17 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   return target.dialect === 'sqlite' ? openSqlite(target.path) : openPg(target.url)
 }
 
-function openSqlite(path: string): Database {
+async function openSqlite(path: string): Promise<Database> {
+  const [{ Database: Driver }, { drizzle: drizzleSqlite }, { migrate: migrateSqlite }, sqliteSchema] =
+    await Promise.all([
+      import('bun:sqlite'),
+      import('drizzle-orm/bun-sqlite'),
+      import('drizzle-orm/bun-sqlite/migrator'),
+      import('./schema/sqlite/index.ts'),
+    ])
   let client: SqliteDriver
   try {
-    client = new SqliteDriver(path, { create: true, strict: true })
+    client = new Driver(path, { create: true, strict: true })
   } catch (err) {
     throw new DatabaseError(`cannot open the SQLite database ${path}: ${(err as Error).message}`)
   }
@@ -91,6 +97,14 @@ function openSqlite(path: string): Database {
 }
 
 async function openPg(url: string): Promise<Database> {
+  const [{ default: postgres }, { drizzle: drizzlePg }, { migrate: migratePg }, pgSchema] = await Promise.all(
+    [
+      import('postgres'),
+      import('drizzle-orm/postgres-js'),
+      import('drizzle-orm/postgres-js/migrator'),
+      import('./schema/pg/index.ts'),
+    ],
+  )
   const client = postgres(url, {
     max: 10,
     onnotice: () => {},

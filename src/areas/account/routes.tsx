@@ -380,7 +380,8 @@ async function securityPage(c: Context<AppEnv>, feedback: Feedback & { codes?: s
   } else if (!me.totpEnabled) {
     const given = feedback.values?.pending
     const { secret, pending } =
-      (typeof given === 'string' ? resumeEnrolment(deps, me, given) : null) ?? startEnrolment(deps, me)
+      (typeof given === 'string' ? resumeEnrolment(deps, me, given) : null) ??
+      (await startEnrolment(deps, me))
     body = (
       <Card title="Turn on two-factor authentication" class="max-w-xl">
         <FormAlert notice={feedback.notice} />
@@ -397,7 +398,7 @@ async function securityPage(c: Context<AppEnv>, feedback: Feedback & { codes?: s
               Scan this code with an authenticator app (Aegis, Google Authenticator, 1Password…):
             </p>
             <img
-              src={qrCodeDataUrl(otpauthUri(secret, me.username))}
+              src={await qrCodeDataUrl(await otpauthUri(secret, me.username))}
               alt="QR code for your authenticator app"
               width="200"
               height="200"
