@@ -9,7 +9,7 @@ import type { Deps } from '../../deps.ts'
 import type { AppEnv } from '../../lib/env.ts'
 import { page } from '../../lib/render.tsx'
 import { sseStream } from '../../lib/sse.ts'
-import { feedsFor } from '../metrics/feeds.ts'
+import { type Feed, feedsFor } from '../metrics/feeds.ts'
 import { allLatest } from '../metrics/store.ts'
 import { listServers, type Server } from '../servers/repository.ts'
 import { CardBody } from '../servers/views.tsx'
@@ -92,24 +92,28 @@ dashboard.get('/dashboard/live', async (c) => {
     const flush = () => {
       timer = null
       if (pending.size === 0) return
-      send([...pending.values()].join(''))
+      send(pending.size === 1 ? pending.values().next().value! : [...pending.values()].join(''))
       pending.clear()
     }
-    const leaves = await Promise.all(
+    const card = (server: Server, feed: Feed) =>
+      feed.memo(admin ? 'card-admin' : 'card', () =>
+        String(
+          <hx-partial hx-target={`#${cardId(server.id)}`} hx-swap="innerHTML">
+            <CardBody name={server.name} href={admin ? `/servers/${server.id}` : null} state={feed} />
+          </hx-partial>,
+        ),
+      )
+    const joined = await Promise.all(
       servers.map((server) =>
         feeds.join(server.id, (feed) => {
-          const html = feed.memo(admin ? 'card-admin' : 'card', () =>
-            String(
-              <hx-partial hx-target={`#${cardId(server.id)}`} hx-swap="innerHTML">
-                <CardBody name={server.name} href={admin ? `/servers/${server.id}` : null} state={feed} />
-              </hx-partial>,
-            ),
-          )
-          pending.set(server.id, html)
+          pending.set(server.id, card(server, feed))
           timer ??= setTimeout(flush, COALESCE_MS)
         }),
       ),
     )
+    const leaves = joined.map((j) => j.leave)
+    // Every card as it is now, at once: a reconnecting tab (shown again) is up to date.
+    if (servers.length > 0) send(servers.map((server, i) => card(server, joined[i]!.feed)).join(''))
     return () => {
       if (timer) clearTimeout(timer)
       for (const leave of leaves) leave()

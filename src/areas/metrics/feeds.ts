@@ -6,7 +6,7 @@
  * renders each update once (`memo`) and hands the same HTML to every viewer.
  *
  * @example
- *   const leave = await feedsFor(deps).join(serverId, (feed) => send(feed.memo('card', () => card(feed))))
+ *   const { feed, leave } = await feedsFor(deps).join(serverId, (f) => send(f.memo('card', () => card(f))))
  *   // … on disconnect
  *   leave()
  */
@@ -38,7 +38,8 @@ type Viewer = (feed: Feed, change: 'sample' | 'status') => void
 type Entry = { feed: Feed; viewers: Set<Viewer>; stop: () => void; ready: Promise<void> }
 
 export type Feeds = {
-  join(serverId: number, viewer: Viewer): Promise<() => void>
+  /** Joins a server's feed; the feed as it is now (its recent history read) and how to leave. */
+  join(serverId: number, viewer: Viewer): Promise<{ feed: Feed; leave: () => void }>
   /** Viewers across all feeds (for /metrics). */
   viewers(): number
 }
@@ -159,7 +160,7 @@ function createFeeds(deps: Deps): Feeds {
       joined.viewers.add(viewer)
       await joined.ready
       let left = false
-      return () => {
+      const leave = () => {
         if (left) return
         left = true
         joined.viewers.delete(viewer)
@@ -171,6 +172,7 @@ function createFeeds(deps: Deps): Feeds {
           stopStatus = null
         }
       }
+      return { feed: joined.feed, leave }
     },
     viewers() {
       let n = 0

@@ -24,9 +24,39 @@ export function niceMax(value: number): number {
   return 10 * magnitude
 }
 
+/**
+ * At most `max` points, each the mean of its share of the time range: a chart a few
+ * hundred pixels wide gains nothing from more, and every live message carries them.
+ */
+export function thin(points: ChartPoint[], from: number, to: number, max: number): ChartPoint[] {
+  if (points.length <= max || to <= from) return points
+  const width = (to - from) / max
+  const out: ChartPoint[] = []
+  let bucket = -1
+  let sumAt = 0
+  let sum = 0
+  let n = 0
+  for (const p of points) {
+    const b = Math.floor((p.at - from) / width)
+    if (b !== bucket && n > 0) {
+      out.push({ at: sumAt / n, value: sum / n })
+      sumAt = 0
+      sum = 0
+      n = 0
+    }
+    bucket = b
+    sumAt += p.at
+    sum += p.value
+    n++
+  }
+  if (n > 0) out.push({ at: sumAt / n, value: sum / n })
+  return out
+}
+
 /** Polyline point lists, split where the data has a gap. */
-export function segments(points: ChartPoint[], from: number, to: number, max: number): string[] {
-  if (points.length === 0 || to <= from) return []
+export function segments(all: ChartPoint[], from: number, to: number, max: number, most = 300): string[] {
+  if (all.length === 0 || to <= from) return []
+  const points = thin(all, from, to, most)
   const steps = points
     .slice(1)
     .map((p, i) => p.at - points[i]!.at)
@@ -66,6 +96,8 @@ export function LineChart(props: {
   /** Fixed top of the scale (100 for percentages); otherwise from the data. */
   max?: number
   format: (value: number) => string
+  /** Points drawn per series at most (each the mean of its share of the range). */
+  maxPoints?: number
 }) {
   const highest = Math.max(0, ...props.series.flatMap((s) => s.points.map((p) => p.value)))
   const max = props.max ?? niceMax(highest * 1.1)
@@ -112,7 +144,7 @@ export function LineChart(props: {
             />
           ))}
           {props.series.map((s) =>
-            segments(s.points, props.from, props.to, max).map((points) => (
+            segments(s.points, props.from, props.to, max, props.maxPoints ?? 240).map((points) => (
               <polyline
                 points={points}
                 fill="none"

@@ -453,9 +453,9 @@ serverPages.get(`/:id${ID}/live`, async (c) => {
   const feeds = feedsFor(c.var.deps)
   return sseStream(c, async (send) => {
     const render = (state: LiveState) => String(<LiveBlock state={state} />)
-    const leave = await feeds.join(server.id, (feed) => send(feed.memo('live', () => render(feed))))
-    const { points, latest, status } = await liveState(c, server)
-    send(render({ serverId: server.id, points, latest, status }))
+    const { feed, leave } = await feeds.join(server.id, (f) => send(f.memo('live', () => render(f))))
+    // The block as it is now, at once: a reconnecting tab (shown again) is up to date.
+    send(feed.memo('live', () => render(feed)))
     return leave
   })
 })

@@ -136,6 +136,7 @@ export function LiveBlock(props: { state: LiveState; now?: number }) {
       <div class="grid gap-4 lg:grid-cols-2">
         <LineChart
           title="CPU, last 10 minutes"
+          maxPoints={120}
           from={from}
           to={to}
           max={100}
@@ -144,6 +145,7 @@ export function LiveBlock(props: { state: LiveState; now?: number }) {
         />
         <LineChart
           title="Memory, last 10 minutes"
+          maxPoints={120}
           from={from}
           to={to}
           max={100}
@@ -155,6 +157,7 @@ export function LiveBlock(props: { state: LiveState; now?: number }) {
         />
         <LineChart
           title="Network, last 10 minutes"
+          maxPoints={120}
           from={from}
           to={to}
           format={formatRate}
@@ -165,6 +168,7 @@ export function LiveBlock(props: { state: LiveState; now?: number }) {
         />
         <LineChart
           title="Disk I/O, last 10 minutes"
+          maxPoints={120}
           from={from}
           to={to}
           format={formatRate}
@@ -253,6 +257,7 @@ export function CardBody(props: { name: string; href: string | null; state: Live
     to - LIVE_WINDOW_MS,
     to,
     100,
+    60,
   )
   const disk = latest ? latest.mounts.reduce((max, m) => Math.max(max, m.percent), 0) : 0
   const shown = status ?? 'unknown'
