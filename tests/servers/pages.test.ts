@@ -1,5 +1,8 @@
 /** The servers, alerts and dashboard pages, driven like a browser with htmx would. */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { eq } from 'drizzle-orm'
 import { ingestFor } from '../../src/areas/metrics/ingest.ts'
 import { registerServerDependents } from '../../src/areas/servers/dependents.ts'
 import { ensureLocalServer } from '../../src/areas/servers/repository.ts'
@@ -115,6 +118,27 @@ describe('server pages', () => {
     const again = await (await admin.get(`/servers/${id}`)).text()
     expect(again).not.toMatch(/ua_[A-Za-z0-9_-]{40,}/)
     expect(again).toContain('A token was issued')
+  })
+
+  test('deploying the agent issues a new token and starts a job that carries it sealed', async () => {
+    const id = await idOf('pages1b')
+    const res = await admin.post(`/servers/${id}/deploy-agent`, {}, hx)
+    if (!existsSync(join(import.meta.dir, '../../dist/unipanel'))) {
+      // Without a compiled binary there is nothing to copy: said plainly, nothing started.
+      expect(res.status).toBe(503)
+      expect(await res.text()).toContain('bun run compile')
+      return
+    }
+    expect(res.status).toBe(204)
+    const jobPath = res.headers.get('hx-redirect')!
+    expect(jobPath).toMatch(/^\/jobs\/\d+$/)
+    const { db, t } = panel.deps.database
+    const [job] = await db
+      .select()
+      .from(t.jobs)
+      .where(eq(t.jobs.id, Number(jobPath.split('/')[2])))
+    expect(job).toMatchObject({ kind: 'agent.deploy', serverId: id, playbook: 'agent.yml' })
+    expect(JSON.stringify(job)).not.toMatch(/ua_[A-Za-z0-9_-]{40,}/)
   })
 
   test('delete needs the typed name and is refused, with the list, while websites are on it', async () => {

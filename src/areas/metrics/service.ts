@@ -14,7 +14,7 @@ import { ensureLocalServer } from '../servers/repository.ts'
 import { createCollector } from './collector.ts'
 import { ingestFor, STATUS_TOPIC } from './ingest.ts'
 import { loadMetricsSettings, type MetricsSettings } from './settings.ts'
-import { allLatest, prune } from './store.ts'
+import { lastSeen, prune } from './store.ts'
 
 const ROLLUP_MS = 15_000
 const PRUNE_MS = 300_000
@@ -81,7 +81,7 @@ export async function pruneAll(deps: Deps, settings: MetricsSettings, now = Date
 
 /** Marks servers that went silent offline and evaluates the offline rules. */
 export async function checkFleet(deps: Deps, now = Date.now()): Promise<string[]> {
-  const latest = await allLatest(deps.database)
+  const latest = await lastSeen(deps.database)
   const silent = latest.filter(
     (row) => now - row.at.getTime() > Math.max(OFFLINE_AFTER_INTERVALS * row.intervalSeconds * 1000, 30_000),
   )

@@ -167,6 +167,13 @@ export async function allLatest(database: Database) {
   return rows.map((r) => ({ ...r, sample: r.sample as Sample }))
 }
 
+/** When each server last reported and how often it does (without the samples themselves). */
+export async function lastSeen(database: Database) {
+  const { db, t } = database
+  const l = t.metricLatest
+  return db.select({ serverId: l.serverId, at: l.at, intervalSeconds: l.intervalSeconds }).from(l)
+}
+
 export async function rawPoints(
   database: Database,
   serverId: number,
@@ -382,13 +389,4 @@ export async function deleteServerMetrics(database: Database, serverId: number):
   await db.delete(t.metricHours).where(eq(t.metricHours.serverId, serverId))
   await db.delete(t.metricLatest).where(eq(t.metricLatest.serverId, serverId))
   await db.delete(t.agentTokens).where(eq(t.agentTokens.serverId, serverId))
-}
-
-export async function touchServers(database: Database, ids: readonly number[], at: Date): Promise<void> {
-  if (ids.length === 0) return
-  const { db, t } = database
-  await db
-    .update(t.servers)
-    .set({ lastSeenAt: at, status: 'online' })
-    .where(inArray(t.servers.id, [...ids]))
 }

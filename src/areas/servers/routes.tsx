@@ -13,6 +13,9 @@ import { AppError } from '../../lib/errors.ts'
 import { page } from '../../lib/render.tsx'
 import { sseStream } from '../../lib/sse.ts'
 import { panelSshKey } from '../../lib/ssh-key.ts'
+import { recordAudit } from '../audit/record.ts'
+import { deployAgent } from '../jobs/server-jobs.ts'
+import { ServerJobForms } from '../jobs/server-pages.tsx'
 import { agentTokenInfo } from '../metrics/agent-tokens.ts'
 import { feedsFor, LIVE_WINDOW_MS } from '../metrics/feeds.ts'
 import { metricsHistory } from '../metrics/query.ts'
@@ -366,6 +369,9 @@ async function serverPage(
               ))}
             </dl>
           </Card>
+          <Card title="Jobs">
+            <ServerJobForms csrf={c.var.session?.csrfToken ?? null} server={server} />
+          </Card>
           {ssh ? (
             <Card title="SSH">
               <div class="space-y-3 text-sm">
@@ -412,6 +418,16 @@ async function serverPage(
                   </button>
                 </form>
                 <div id="agent-token" aria-live="polite"></div>
+                <form method="post" action={`/servers/${server.id}/deploy-agent`}>
+                  <Csrf c={c} />
+                  <button class="button button-primary" type="submit">
+                    Deploy the agent
+                  </button>
+                  <p class="mt-1 text-xs text-muted">
+                    A job installs this panel’s binary on the server with a new token (in a 0600 file) and
+                    starts the agent as a service.
+                  </p>
+                </form>
               </div>
             </Card>
           ) : (
@@ -596,4 +612,22 @@ serverPages.post(`/:id${ID}/agent-token`, async (c) => {
       </pre>
     </div>,
   )
+})
+
+/** Issues a new token and starts the job that installs and starts the agent with it. */
+serverPages.post(`/:id${ID}/deploy-agent`, async (c) => {
+  const caller = callerOf(c)
+  const server = await getServer(c.var.deps, idParam(c))
+  const token = await newAgentToken(c.var.deps, caller, server.id)
+  const job = await deployAgent(c.var.deps, server.id, { token, requestedBy: caller.user.id })
+  await recordAudit(c.var.deps.database, caller.actor, {
+    action: 'server.agent_deploy',
+    objectType: 'server',
+    objectId: server.id,
+    after: { job: job.id },
+    jobId: job.id,
+  })
+  if (c.req.header('hx-request') !== 'true') return c.redirect(`/jobs/${job.id}`, 303)
+  c.header('HX-Redirect', `/jobs/${job.id}`)
+  return c.body(null, 204)
 })
