@@ -2,14 +2,14 @@
  * `unipanel agent` at one sample per 5 s: resident memory and CPU.
  * Targets (issue 4): ≤ 35 MB RSS and ≤ 0.2 % of one core.
  *
- * Two real agents (`bun src/main.ts agent --interval 5`) push to a real panel on a
- * loopback port for 60 s, measured after their start-up: one as it comes, one with
- * Bun's JIT off (BUN_JSC_useJIT=0), which an agent doing a few milliseconds of work
- * every 5 s does not need. CPU is every thread's time from /proc/PID/task/<tid>/schedstat;
+ * Real agents (`bun src/main.ts agent --interval 5`) push to a real panel on a loopback
+ * port for 60 s, measured after their start-up: one as it comes, one with Bun's JIT off
+ * (BUN_JSC_useJIT=0), which an agent doing a few milliseconds of work every 5 s does not
+ * need; and, when dist/unipanel is built, the compiled binary both ways too. CPU is every thread's time from /proc/PID/task/<tid>/schedstat;
  * memory is VmRSS at the end, split into private (RssAnon) and the Bun executable's
  * shared, file-backed pages (RssFile).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { eq } from 'drizzle-orm'
@@ -45,15 +45,29 @@ const status = (pid: number) => {
 const deps = await testDeps()
 const dir = mkdtempSync(join(tmpdir(), 'unipanel-bench-agent-'))
 const server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: createApp(deps).fetch })
-const agents: {
+type Agent = {
   label: string
+  argv: string[]
   env: Record<string, string>
   serverId: number
   child?: ReturnType<typeof Bun.spawn>
-}[] = [
-  { label: 'as it comes', env: {}, serverId: 0 },
-  { label: 'BUN_JSC_useJIT=0', env: { BUN_JSC_useJIT: '0' }, serverId: 0 },
+}
+const fromCheckout = [process.execPath, 'src/main.ts']
+const agents: Agent[] = [
+  { label: 'as it comes', argv: fromCheckout, env: {}, serverId: 0 },
+  { label: 'BUN_JSC_useJIT=0', argv: fromCheckout, env: { BUN_JSC_useJIT: '0' }, serverId: 0 },
 ]
+// The file `unipanel agent` is deployed as, when it has been built (`bun run compile`).
+const binary = join(root, 'dist/unipanel')
+if (existsSync(binary)) {
+  agents.push({ label: 'compiled binary', argv: [binary], env: {}, serverId: 0 })
+  agents.push({
+    label: 'compiled binary, BUN_JSC_useJIT=0',
+    argv: [binary],
+    env: { BUN_JSC_useJIT: '0' },
+    serverId: 0,
+  })
+}
 try {
   for (const [i, agent] of agents.entries()) {
     const row = await insertServer(deps.database, {
@@ -70,8 +84,7 @@ try {
     writeFileSync(file, (await issueAgentToken(deps, row.id)).token, { mode: 0o600 })
     agent.child = Bun.spawn(
       [
-        process.execPath,
-        'src/main.ts',
+        ...agent.argv,
         'agent',
         '--panel',
         `http://127.0.0.1:${server.port}`,
