@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /** What a person sees for 404, 405, 403 and 500: a sentence they can act on. */
 import { Alert } from './ui.tsx'
 

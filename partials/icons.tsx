@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /** Inline SVG icons (Lucide-style strokes), so the panel needs no icon font or CDN. */
 const PATHS = {
   dashboard: 'M3 3h7v9H3zM14 3h7v5h-7zM14 12h7v9h-7zM3 16h7v5H3z',

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * The page shell: sidebar, header with theme switch, main area, toasts and the
  * loading bar. No inline script or style (the CSP forbids both); behaviour lives in

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /** Small shared pieces of page markup: headings, cards, empty states, skeletons, alerts. */
 import type { Children } from '@kitajs/html'
 

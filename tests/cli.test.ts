@@ -38,8 +38,9 @@ afterAll(async () => {
 
 function cli(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}) {
   const child = Bun.spawnSync([process.execPath, join(repoRoot, 'src/main.ts'), ...args], {
-    // Bun takes the JSX settings from the tsconfig.json of the working directory (oven-sh/bun#28605).
-    cwd: repoRoot,
+    // Outside the checkout, as the package `bin` runs: every .tsx names its JSX runtime itself,
+    // since Bun reads JSX settings from the working directory's tsconfig.json (oven-sh/bun#28605).
+    cwd: tmp,
     env: { ...baseEnv, ...options.env },
     stdin: options.stdin === undefined ? 'ignore' : Buffer.from(options.stdin),
     stdout: 'pipe',

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /** Areas whose management arrives in a later version answer with an honest page, not a fake one. */
 import { Hono } from 'hono'
 import { EmptyState, PageHeader } from '../../partials/ui.tsx'

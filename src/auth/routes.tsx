@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /** Sign-in, sign-out and first-admin setup pages. */
 import { type Context, Hono } from 'hono'
 import { deleteCookie, setCookie } from 'hono/cookie'

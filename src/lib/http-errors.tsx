@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * The app's not-found and error handlers: JSON in the CONTRACT.md shape under
  * /api/v1, a full page or an htmx fragment elsewhere. Bad input is never a 500;

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * One URL, two answers: a full page for a normal request, the fragment alone for an
  * htmx request (`HX-Request: true`). Every UI route answers through `page()`.

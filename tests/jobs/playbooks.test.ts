@@ -153,6 +153,7 @@ describe.skipIf(!enabled)('the agent', () => {
         `ExecStart=${paths.agent_bin_path} agent --panel "${PUBLIC_URL}" --token-file ${tokenFile}`,
       )
       expect(unit).toContain('NoNewPrivileges=yes')
+      expect(unit).toContain('Environment=BUN_JSC_useJIT=0')
       expect(unit).not.toContain(token)
       expect(logOf(systemd.id)).not.toContain(token)
     },

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * The caller's own account: profile, password, sessions (device, IP, last seen; revoke
  * any), API tokens (shown once) and, on /account/security, two-factor authentication

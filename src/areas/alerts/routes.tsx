@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * The alerts page (admins): channels (webhook, Telegram, email) with a test button,
  * rules, and the history of firings and resolutions with how each delivery went.

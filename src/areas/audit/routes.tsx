@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * /audit: the audit log with filters (admins see all, resellers their users', users
  * their own) and /audit/logins: sign-in attempts for admins. Everything a user typed

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * The dashboard: the status card of every server the user may see, live over SSE, and
  * the user's account. Cards are updated in place (`<hx-partial>` per card); updates of

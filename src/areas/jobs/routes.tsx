@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * /jobs: the list (filtered by state, server, kind and user), a job's page with its
  * live log, the plain-text log, the SSE stream the page connects to, and the

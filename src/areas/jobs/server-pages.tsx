@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * The server jobs from the UI (admins): POST /servers/:id/facts and
  * /servers/:id/bootstrap start the job and show its page. `ServerJobForms` is the

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * The markup of the jobs area: the list, a job's page (status, details, live log)
  * and the fragments its SSE stream sends (`<hx-partial>`s appending log lines and

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /** Hosting packages' pages: list, create, edit, delete (admins and resellers). */
 import { type Context, Hono } from 'hono'
 import { Card, EmptyState, PageHeader } from '../../../partials/ui.tsx'

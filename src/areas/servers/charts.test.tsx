@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 import { describe, expect, test } from 'bun:test'
 import { LineChart, niceMax, segments, thin } from './charts.tsx'
 

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * Server-rendered SVG line charts: no script, no inline style (the CSP allows neither) —
  * geometry in SVG attributes, colours from the theme through Tailwind classes and

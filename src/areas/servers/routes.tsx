@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * The servers area's pages (admins): the fleet, adding an SSH server (with the panel's
  * key and the host key it recorded), a server's page with its live block over SSE and

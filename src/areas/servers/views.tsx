@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * The pieces of the servers' live views, rendered the same way for the first page load
  * and for every SSE update: a server's live block (numbers, per core, per mount, live

@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * Form plumbing for the identity pages (users, packages, account, audit): turning a
  * posted form into the same input the JSON API validates (so one zod schema guards

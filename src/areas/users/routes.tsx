@@ -1,3 +1,4 @@
+/** @jsxImportSource @kitajs/html */
 /**
  * The users area's pages: list with search and pagination, create, edit (email, role,
  * package, status), reset password, delete (refused while the user owns anything,
