@@ -78,3 +78,12 @@ export function Toast(props: { kind: 'error' | 'info' | 'success'; message: stri
     </hx-partial>
   )
 }
+
+/** A link to another page of the panel that swaps #main through htmx and pushes the URL. */
+export function PageLink(props: { href: string; label: string }) {
+  return (
+    <a class="link" href={props.href} hx-get={props.href} hx-target="#main" hx-push-url="true" safe>
+      {props.label}
+    </a>
+  )
+}

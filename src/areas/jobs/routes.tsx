@@ -5,7 +5,7 @@
  * cancel / retry / apply buttons. Each user sees only the jobs its tenancy allows.
  */
 import { type Context, Hono } from 'hono'
-import { EmptyState, PageHeader } from '../../../partials/ui.tsx'
+import { EmptyState, PageHeader, PageLink } from '../../../partials/ui.tsx'
 import { validQuery } from '../../api/validate.ts'
 import { callerOf, ID, idParam } from '../../auth/caller.ts'
 import type { Deps } from '../../deps.ts'
@@ -159,16 +159,7 @@ jobPages.get('/', validQuery(jobsQuery), async (c) => {
               {rows.map((job) => (
                 <tr>
                   <td>
-                    <a
-                      class="link"
-                      href={`/jobs/${job.id}`}
-                      hx-get={`/jobs/${job.id}`}
-                      hx-target="#main"
-                      hx-push-url="true"
-                      safe
-                    >
-                      {`#${job.id}`}
-                    </a>
+                    <PageLink href={`/jobs/${job.id}`} label={`#${job.id}`} />
                   </td>
                   <td safe>{`${jobKindLabel(job.kind)}${job.dryRun ? ' (dry run)' : ''}`}</td>
                   <td safe>{names.server(job.serverId)}</td>

@@ -1,7 +1,7 @@
 /** @jsxImportSource @kitajs/html */
 /** Hosting packages' pages: list, create, edit, delete (admins and resellers). */
 import { type Context, Hono } from 'hono'
-import { Card, EmptyState, PageHeader } from '../../../partials/ui.tsx'
+import { Card, EmptyState, PageHeader, PageLink } from '../../../partials/ui.tsx'
 import { listQuery, validQuery } from '../../api/validate.ts'
 import { callerOf, ID, idParam } from '../../auth/caller.ts'
 import { requireRole } from '../../auth/middleware.ts'
@@ -75,16 +75,7 @@ packagePages.get('/', validQuery(listQuery), async (c) => {
               {rows.map((p) => (
                 <tr>
                   <td class="font-medium">
-                    <a
-                      class="link"
-                      href={`/packages/${p.id}`}
-                      hx-get={`/packages/${p.id}`}
-                      hx-target="#main"
-                      hx-push-url="true"
-                      safe
-                    >
-                      {p.name}
-                    </a>
+                    <PageLink href={`/packages/${p.id}`} label={p.name} />
                   </td>
                   <td>{p.maxWebsites}</td>
                   <td>{p.maxDatabases}</td>

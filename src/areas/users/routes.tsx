@@ -6,7 +6,7 @@
  */
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
-import { Card, EmptyState, PageHeader } from '../../../partials/ui.tsx'
+import { Card, EmptyState, PageHeader, PageLink } from '../../../partials/ui.tsx'
 import { validQuery } from '../../api/validate.ts'
 import { callerOf, ID, idParam } from '../../auth/caller.ts'
 import { requireRole } from '../../auth/middleware.ts'
@@ -163,16 +163,7 @@ userPages.get('/', validQuery(userListQuery), async (c) => {
               {rows.map((user) => (
                 <tr>
                   <td class="font-medium">
-                    <a
-                      class="link"
-                      href={`/users/${user.id}`}
-                      hx-get={`/users/${user.id}`}
-                      hx-target="#main"
-                      hx-push-url="true"
-                      safe
-                    >
-                      {user.username}
-                    </a>
+                    <PageLink href={`/users/${user.id}`} label={user.username} />
                   </td>
                   <td safe>{user.email ?? '—'}</td>
                   <td>
