@@ -9,6 +9,7 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { enqueueBatch, enqueueJob, repeatJob } from '../../src/areas/jobs/enqueue.ts'
 import { jobLogPath } from '../../src/areas/jobs/log.ts'
+import { registerJobKind } from '../../src/areas/jobs/model.ts'
 import { findJob } from '../../src/areas/jobs/repository.ts'
 import { type JobRunner, startJobRunner } from '../../src/areas/jobs/runner.ts'
 import { gatherFacts } from '../../src/areas/jobs/server-jobs.ts'
@@ -38,6 +39,34 @@ afterAll(async () => {
 
 describe.skipIf(!enabled)('the job runner', () => {
   const T = 60_000
+
+  test(
+    'a job is seen as ended only after its kind has applied the result',
+    async () => {
+      let applied = false
+      registerJobKind({
+        kind: 'test.slow-hook',
+        label: 'Slow hook',
+        timeoutSeconds: 60,
+        async onFinished(_deps, job) {
+          await Bun.sleep(300)
+          applied = job.state === 'succeeded'
+        },
+      })
+      const server = await localServer(panel.deps)
+      const job = await enqueueJob(panel.deps, {
+        kind: 'test.slow-hook',
+        serverId: server.id,
+        playbook: 'ping.yml',
+        input: {},
+        requestedBy: null,
+      })
+      const done = await waitForJob(panel.deps, job.id)
+      expect(done.state).toBe('succeeded')
+      expect(applied).toBe(true)
+    },
+    T,
+  )
 
   test(
     'gathers facts onto the server row; a second run changes nothing, and waits for the first',

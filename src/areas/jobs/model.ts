@@ -31,7 +31,9 @@ export type JobKind = {
   timeoutSeconds: number
   /**
    * Runs in the panel process that saw the job end, whatever the end (also
-   * `interrupted`, seen by the process that recovers it). Errors are logged, not thrown.
+   * `interrupted`, seen by the process that recovers it). When a play ends normally it
+   * runs before the end is recorded, so a job seen as succeeded has had its effect on
+   * the area's own rows. Errors are logged, not thrown.
    */
   onFinished?: (deps: Deps, job: Job) => Promise<void>
 }

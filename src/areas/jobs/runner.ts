@@ -426,11 +426,14 @@ export class JobRunner {
     keep(log.write([`[unipanel] ${end.state}: ${end.summary}`]))
     log.close()
     end.logText = log.archive()
+    // The kinds' hooks (e.g. facts onto the server row) run before the end is recorded, so
+    // whoever sees a job succeeded also sees what it changed.
+    await this.runHooks(jobs.map((job) => ({ ...job, ...end, finishedAt: new Date() })))
     const finished = [
       ...(await finishJobs(deps.database, [leader.id], end)),
       ...(await finishJobs(deps.database, ids.slice(1), { ...end, logText: null })),
     ]
-    await this.afterEnd(finished)
+    this.publishEnd(finished)
   }
 
   /** An unexpected error (the database went away, say): stop the play and, if possible, record the failure. */
@@ -511,8 +514,16 @@ export class JobRunner {
 
   /** Tells viewers and each kind's hook that jobs ended. */
   private async afterEnd(jobs: Job[]): Promise<void> {
+    this.publishEnd(jobs)
+    await this.runHooks(jobs)
+  }
+
+  private publishEnd(jobs: Job[]): void {
     for (const job of jobs)
       this.deps.events.publish(jobTopic(job.id), { t: 'state', id: job.id, finished: true })
+  }
+
+  private async runHooks(jobs: Job[]): Promise<void> {
     for (const job of jobs) {
       const hook = jobKind(job.kind)?.onFinished
       if (!hook) continue
