@@ -130,9 +130,13 @@ export async function claimBatch(
   return rows.sort((a, b) => a.id - b.id)
 }
 
+/**
+ * Records the play's process, and its start time: on PostgreSQL a claim can wait on the
+ * server's lock key for another process to commit, so the claim's own clock reads early.
+ */
 export async function setPid(database: Database, ids: number[], pid: number): Promise<void> {
   const { db, t } = database
-  await db.update(t.jobs).set({ pid }).where(inArray(t.jobs.id, ids))
+  await db.update(t.jobs).set({ pid, startedAt: new Date() }).where(inArray(t.jobs.id, ids))
 }
 
 export async function setProgress(
