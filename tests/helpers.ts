@@ -8,7 +8,7 @@
  *   const admin = await panel.signIn('admin')
  *   const res = await admin.get('/servers')
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
@@ -20,6 +20,7 @@ import { loadConfig } from '../src/config.ts'
 import type { Deps } from '../src/deps.ts'
 import { randomToken } from '../src/lib/crypto.ts'
 import { memoryLog } from '../src/lib/log.ts'
+import { run } from '../src/lib/spawn.ts'
 
 export const PUBLIC_URL = 'http://panel.test'
 export const TEST_PASSWORD = 'correct horse battery'
@@ -202,4 +203,38 @@ export function hasTool(...names: string[]): boolean {
     throw new Error(`required tool(s) missing: ${missing.join(', ')} (UNIPANEL_REQUIRE_SYSTEM_TESTS=1)`)
   }
   return false
+}
+
+/** A throwaway self-signed certificate for `localhost` (openssl), for TLS tests on loopback. */
+export async function localhostCertificate(): Promise<{ cert: string; key: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'unipanel-tls-'))
+  try {
+    const made = await run([
+      'openssl',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+    ])
+    if (made.exitCode !== 0) throw new Error(`openssl failed: ${made.stderr.trim()}`)
+    return {
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }

@@ -1,10 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { hasTool } from '../../tests/helpers.ts'
+import { hasTool, localhostCertificate } from '../../tests/helpers.ts'
 import { addressAllowed, inCidr, isPublicAddress, OutboundError, outboundFetch } from './outbound.ts'
-import { run } from './spawn.ts'
 
 const LOOPBACK = ['127.0.0.0/8', '::1/128']
 const seen: { host: string | null; path: string }[] = []
@@ -108,48 +104,22 @@ describe('outboundFetch', () => {
 
   test('checks the TLS certificate against the host name, not the pinned address', async () => {
     if (!hasTool('openssl')) return
-    const dir = mkdtempSync(join(tmpdir(), 'unipanel-tls-'))
+    const { cert, key } = await localhostCertificate()
+    const tls = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      tls: { cert, key },
+      fetch: (req) => new Response(`tls ${req.headers.get('host')}`),
+    })
     try {
-      const made = await run([
-        'openssl',
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost',
-      ])
-      expect(made.exitCode).toBe(0)
-      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
-      const tls = Bun.serve({
-        hostname: '127.0.0.1',
-        port: 0,
-        tls: { cert, key: readFileSync(join(dir, 'key.pem'), 'utf8') },
-        fetch: (req) => new Response(`tls ${req.headers.get('host')}`),
-      })
-      try {
-        const ok = await outboundFetch(`https://localhost:${tls.port}/`, {}, { allow: LOOPBACK, ca: cert })
-        expect(ok.text).toBe(`tls localhost:${tls.port}`)
-        // The certificate does not name 127.0.0.1: asking by address must fail verification.
-        await expect(
-          outboundFetch(`https://127.0.0.1:${tls.port}/`, {}, { allow: LOOPBACK, ca: cert }),
-        ).rejects.toThrow(OutboundError)
-      } finally {
-        tls.stop(true)
-      }
+      const ok = await outboundFetch(`https://localhost:${tls.port}/`, {}, { allow: LOOPBACK, ca: cert })
+      expect(ok.text).toBe(`tls localhost:${tls.port}`)
+      // The certificate does not name 127.0.0.1: asking by address must fail verification.
+      await expect(
+        outboundFetch(`https://127.0.0.1:${tls.port}/`, {}, { allow: LOOPBACK, ca: cert }),
+      ).rejects.toThrow(OutboundError)
     } finally {
-      rmSync(dir, { recursive: true, force: true })
+      tls.stop(true)
     }
   })
 })

@@ -4,15 +4,11 @@
  * server); messages carry no address and only masked domains.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { alertEngine } from '../../src/areas/alerts/engine.ts'
 import { sendMail } from '../../src/areas/alerts/smtp.ts'
 import { ingestFor } from '../../src/areas/metrics/ingest.ts'
 import { hmacHex } from '../../src/lib/crypto.ts'
-import { run } from '../../src/lib/spawn.ts'
-import { hasTool, type TestPanel, testPanel } from '../helpers.ts'
+import { hasTool, localhostCertificate, type TestPanel, testPanel } from '../helpers.ts'
 import { makeSample } from '../metrics/support.ts'
 import { startSmtpServer } from './smtp-server.ts'
 
@@ -190,68 +186,42 @@ describe('alert channels', () => {
 
   test('email over STARTTLS with AUTH PLAIN, checking the certificate', async () => {
     if (!hasTool('openssl')) return
-    const dir = mkdtempSync(join(tmpdir(), 'unipanel-smtp-'))
+    const { cert, key } = await localhostCertificate()
+    const smtp = await startSmtpServer({
+      cert,
+      key: key,
+      password: 's3cret',
+    })
     try {
-      const made = await run([
-        'openssl',
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost',
-      ])
-      expect(made.exitCode).toBe(0)
-      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8')
-      const smtp = await startSmtpServer({
-        cert,
-        key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      const server = {
+        host: 'localhost',
+        port: smtp.port,
+        security: 'starttls' as const,
+        username: 'panel',
         password: 's3cret',
-      })
-      try {
-        const server = {
-          host: 'localhost',
-          port: smtp.port,
-          security: 'starttls' as const,
-          username: 'panel',
-          password: 's3cret',
-        }
-        const mail = {
-          from: 'panel@example.net',
-          to: ['ops@example.org'],
-          subject: 'Zürich',
-          text: '.dot first\nline two',
-        }
-        await sendMail(server, mail, { allow: ['127.0.0.0/8'], ca: cert })
-        expect(smtp.received).toHaveLength(1)
-        expect(smtp.received[0]).toMatchObject({ user: 'panel', tls: true })
-        expect(smtp.received[0]!.data).toContain('Subject: =?UTF-8?B?')
-        expect(smtp.received[0]!.data).toContain('\r\n.dot first\r\nline two')
-        // A wrong password is a clear refusal; without TLS no password is sent at all.
-        await expect(
-          sendMail({ ...server, password: 'nope' }, mail, { allow: ['127.0.0.0/8'], ca: cert }),
-        ).rejects.toThrow(/user name or password/)
-        await expect(
-          sendMail({ ...server, security: 'none' }, mail, { allow: ['127.0.0.0/8'] }),
-        ).rejects.toThrow(/without TLS/)
-        // Without trusting the test CA the certificate check fails.
-        await expect(sendMail(server, mail, { allow: ['127.0.0.0/8'] })).rejects.toThrow(/TLS/)
-      } finally {
-        await smtp.close()
       }
+      const mail = {
+        from: 'panel@example.net',
+        to: ['ops@example.org'],
+        subject: 'Zürich',
+        text: '.dot first\nline two',
+      }
+      await sendMail(server, mail, { allow: ['127.0.0.0/8'], ca: cert })
+      expect(smtp.received).toHaveLength(1)
+      expect(smtp.received[0]).toMatchObject({ user: 'panel', tls: true })
+      expect(smtp.received[0]!.data).toContain('Subject: =?UTF-8?B?')
+      expect(smtp.received[0]!.data).toContain('\r\n.dot first\r\nline two')
+      // A wrong password is a clear refusal; without TLS no password is sent at all.
+      await expect(
+        sendMail({ ...server, password: 'nope' }, mail, { allow: ['127.0.0.0/8'], ca: cert }),
+      ).rejects.toThrow(/user name or password/)
+      await expect(
+        sendMail({ ...server, security: 'none' }, mail, { allow: ['127.0.0.0/8'] }),
+      ).rejects.toThrow(/without TLS/)
+      // Without trusting the test CA the certificate check fails.
+      await expect(sendMail(server, mail, { allow: ['127.0.0.0/8'] })).rejects.toThrow(/TLS/)
     } finally {
-      rmSync(dir, { recursive: true, force: true })
+      await smtp.close()
     }
   })
 
